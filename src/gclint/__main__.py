@@ -1,0 +1,3 @@
+from gclint.cli import main
+
+raise SystemExit(main())

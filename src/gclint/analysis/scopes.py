@@ -1,0 +1,224 @@
+"""Scopes, bindings and qualified names on the plain `ast` tree.
+
+`Scopes.qualname(expr, chain)` answers "what does this name or attribute chain refer to?" with a
+dotted qualified name such as ``gc.disable`` or ``builtins.open``, following imports and aliases
+(``import gc as _gc``, ``from gc import disable as d``) and Python's scoping rules (function,
+class, lambda and comprehension scopes, ``global``/``nonlocal``). When the answer is not certain
+(the name is also assigned something else, comes from ``from m import *``, or is a parameter) it
+is ``None``: rules then stay silent.
+
+Bindings of a scope are computed lazily, the first time a name is resolved in it, so a file in
+which no rule asks anything pays nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+SCOPE_TYPES: tuple[type[ast.AST], ...] = (
+    ast.Module,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.Lambda,
+    ast.ClassDef,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+)
+FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BUILTINS = frozenset(dir(builtins))
+
+# Binding kinds. An import binding is its qualified name; the others are these markers.
+OTHER = "<other>"  # assigned something we do not follow
+NONE = "<none>"  # assigned None (``except ImportError: x = None``); cannot be a callable
+
+
+@dataclass
+class ScopeInfo:
+    node: ast.AST
+    bindings: dict[str, set[str]] = field(default_factory=dict)
+    declared_global: set[str] = field(default_factory=set)
+    declared_nonlocal: set[str] = field(default_factory=set)
+    star_import: bool = False
+
+    def bind(self, name: str, kind: str) -> None:
+        self.bindings.setdefault(name, set()).add(kind)
+
+
+def _import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                out.append((alias.asname, alias.name))
+            else:
+                top = alias.name.partition(".")[0]
+                out.append((top, top))
+        return out
+    base = "." * node.level + (node.module or "")
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        qual = f"{base}.{alias.name}" if base and not base.endswith(".") else base + alias.name
+        out.append((alias.asname or alias.name, qual))
+    return out
+
+
+def _bind_target(info: ScopeInfo, target: ast.AST, kind: str) -> None:
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Name):
+            info.bind(node.id, kind)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            stack.extend(node.elts)
+        elif isinstance(node, ast.Starred):
+            stack.append(node.value)
+        # attribute and subscript targets bind no name
+
+
+def collect_bindings(scope: ast.AST) -> ScopeInfo:
+    """Every name bound directly in `scope` (not in nested scopes), with how it is bound."""
+    info = ScopeInfo(scope)
+    roots: list[ast.AST] = []
+    if isinstance(scope, (*FUNCTION_TYPES, ast.Lambda)):
+        args = scope.args
+        for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None:
+                info.bind(arg.arg, OTHER)
+        if isinstance(scope, ast.Lambda):
+            roots.append(scope.body)
+        else:
+            roots.extend(scope.body)
+    elif isinstance(scope, (ast.Module, ast.ClassDef)):
+        roots.extend(scope.body)
+    elif isinstance(scope, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        for gen in scope.generators:
+            _bind_target(info, gen.target, OTHER)
+        return info
+
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+            info.bind(node.name, OTHER)
+            continue  # a nested scope: its body binds nothing here
+        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                info.star_import = True
+            for name, qual in _import_bindings(node):
+                info.bind(name, qual)
+            continue
+        if isinstance(node, ast.Global):
+            info.declared_global.update(node.names)
+            continue
+        if isinstance(node, ast.Nonlocal):
+            info.declared_nonlocal.update(node.names)
+            continue
+        if isinstance(node, ast.Assign) and _is_none(node.value):
+            for target in node.targets:
+                _bind_target(info, target, NONE)
+            continue
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                info.bind(node.id, OTHER)
+            continue
+        if isinstance(node, ast.ExceptHandler) and node.name:
+            info.bind(node.name, OTHER)
+        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+            info.bind(node.name, OTHER)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            info.bind(node.rest, OTHER)
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+    return info
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+class Scopes:
+    """Lazy per-scope bindings for one module, and name resolution against them."""
+
+    def __init__(self, module: ast.Module) -> None:
+        self.module = module
+        self._infos: dict[int, ScopeInfo] = {}
+        self._aliases: dict[str, set[str]] | None = None
+
+    def import_aliases(self) -> dict[str, set[str]]:
+        """Every name any import in the module binds, with the last part of what it imports.
+
+        A cheap pre-filter for rules: ``from gc import disable as pause`` maps ``pause`` to
+        ``{"disable"}``, so a call ``pause()`` is worth resolving for a rule watching
+        ``gc.disable``.
+        """
+        if self._aliases is None:
+            aliases: dict[str, set[str]] = {}
+            for node in ast.walk(self.module):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for name, qual in _import_bindings(node):
+                        aliases.setdefault(name, set()).add(qual.rpartition(".")[2])
+            self._aliases = aliases
+        return self._aliases
+
+    def info(self, scope: ast.AST) -> ScopeInfo:
+        key = id(scope)
+        found = self._infos.get(key)
+        if found is None:
+            found = self._infos[key] = collect_bindings(scope)
+        return found
+
+    def resolve_name(self, name: str, chain: Sequence[ast.AST]) -> str | None:
+        """Qualified name that `name` refers to in the innermost scope of `chain`, or None.
+
+        `chain` is the list of enclosing scope nodes, outermost (the module) first.
+        """
+        innermost = len(chain) - 1
+        for index in range(innermost, -1, -1):
+            scope = chain[index]
+            if isinstance(scope, ast.ClassDef) and index != innermost:
+                continue  # class bodies are not visible from nested scopes
+            info = self.info(scope)
+            if name in info.declared_global and index != 0:
+                return self.resolve_name(name, chain[:1])
+            if name in info.declared_nonlocal:
+                continue
+            kinds = info.bindings.get(name)
+            if kinds is not None:
+                return _decide(kinds)
+            if index == 0 and info.star_import:
+                return None  # ``from m import *`` may have bound it
+        if name in _BUILTINS:
+            return f"builtins.{name}"
+        return None
+
+    def qualname(self, expr: ast.AST, chain: Sequence[ast.AST]) -> str | None:
+        """Qualified name of a Name/Attribute chain (``gc.disable``), or None if unknown."""
+        attrs: list[str] = []
+        node = expr
+        while isinstance(node, ast.Attribute):
+            attrs.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        base = self.resolve_name(node.id, chain)
+        if base is None:
+            return None
+        if base.startswith("builtins.") and attrs:
+            return None  # attributes of builtins (``open.x``) are not modelled
+        return ".".join([base, *reversed(attrs)])
+
+
+def _decide(kinds: set[str]) -> str | None:
+    meaningful = kinds - {NONE}
+    if len(meaningful) == 1:
+        (kind,) = meaningful
+        if kind != OTHER:
+            return kind
+    return None

@@ -1,0 +1,177 @@
+"""The engine: source -> tree -> one walk dispatching to every selected rule -> diagnostics.
+
+`check_tree` is what the flake8 plugin calls with the tree flake8 already parsed; `check_source`
+and `check_file` add decoding, parsing and ``# noqa`` for the CLI. An exception raised by one rule
+on one file becomes a GCL000 diagnostic for that file and disables only that rule there.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gclint.config import Config
+from gclint.context import Context
+from gclint.diagnostics import Diagnostic, Range
+from gclint.noqa import filter_noqa
+from gclint.registry import Rule, Status
+from gclint.rules import REGISTRY
+from gclint.source import SourceError, SourceText, decode, parse, read_source
+
+Handler = Callable[[ast.AST], None]
+DEFAULT_CONFIG = Config()
+
+
+def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
+    return [
+        rule
+        for rule in REGISTRY
+        if rule.status is Status.IMPLEMENTED and config.is_selected(rule.code, path)
+    ]
+
+
+def error_diagnostic(path: str, code: str, message: str, line: int = 1, col: int = 0) -> Diagnostic:
+    meta = REGISTRY.get(code)
+    return Diagnostic(
+        code=code,
+        name=meta.name if meta else "error",
+        path=path,
+        range=Range(line, col, line, col),
+        message=message,
+        is_error=True,
+    )
+
+
+class _Dispatcher:
+    """Per-file tables from node type to the handlers of the selected rules."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = list(rules)
+        self.enter: dict[type[ast.AST], list[tuple[Rule, Handler]]] = {}
+        self.leave: dict[type[ast.AST], list[tuple[Rule, Handler]]] = {}
+        self._build()
+
+    def _build(self) -> None:
+        self.enter.clear()
+        self.leave.clear()
+        for rule in self.rules:
+            for phase, type_name, attr in type(rule).handlers():
+                node_type = getattr(ast, type_name)
+                table = self.enter if phase == "visit" else self.leave
+                table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
+
+    def drop(self, rule: Rule) -> None:
+        self.rules = [r for r in self.rules if r is not rule]
+        self._build()
+
+
+def check_tree(
+    tree: ast.Module,
+    path: str,
+    config: Config = DEFAULT_CONFIG,
+    rules: Sequence[type[Rule]] | None = None,
+) -> list[Diagnostic]:
+    """Run the selected rules over an already parsed tree (no ``noqa`` filtering)."""
+    ctx = Context(tree, path, config)
+    rule_types = selected_rules(config, path) if rules is None else rules
+    instances = [rule_type(ctx) for rule_type in rule_types]
+    dispatcher = _Dispatcher(instances)
+    errors: list[Diagnostic] = []
+
+    def fail(rule: Rule, node: ast.AST | None, exc: BaseException) -> None:
+        line = getattr(node, "lineno", 1) if node is not None else 1
+        col = getattr(node, "col_offset", 0) if node is not None else 0
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        errors.append(
+            error_diagnostic(
+                path,
+                "GCL000",
+                f"internal error in {rule.code} ({rule.name}): {detail}; please report",
+                line,
+                col,
+            )
+        )
+        dispatcher.drop(rule)
+
+    def call(table: dict[type[ast.AST], list[tuple[Rule, Handler]]], node: ast.AST) -> None:
+        for rule, handler in list(table.get(type(node), ())):
+            if rule not in dispatcher.rules:
+                continue
+            try:
+                handler(node)
+            except Exception as exc:  # isolate one rule's failure (RecursionError included)
+                fail(rule, node, exc)
+
+    ancestors = ctx.ancestors
+    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
+    enter, leave = dispatcher.enter, dispatcher.leave
+    while stack:
+        node, leaving = stack.pop()
+        if leaving:
+            ancestors.pop()
+            if type(node) in leave:
+                call(leave, node)
+            continue
+        if type(node) in enter:
+            call(enter, node)
+        ancestors.append(node)
+        stack.append((node, True))
+        children = list(ast.iter_child_nodes(node))
+        children.reverse()
+        stack.extend((child, False) for child in children)
+
+    for rule in list(dispatcher.rules):
+        finish = getattr(rule, "finish", None)
+        if finish is not None:
+            try:
+                finish()
+            except Exception as exc:  # isolate one rule's failure
+                fail(rule, None, exc)
+
+    result = ctx.diagnostics + errors
+    result.sort(key=Diagnostic.sort_key)
+    return result
+
+
+@dataclass
+class FileResult:
+    """What checking one file produced: its diagnostics, and its decoded source if it had one."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    source: SourceText | None = None
+
+    @property
+    def has_error(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+
+def check_text(text: str, path: str, config: Config = DEFAULT_CONFIG) -> list[Diagnostic]:
+    """Parse and check decoded source text, honouring ``# noqa``."""
+    try:
+        tree = parse(text, path)
+    except SourceError as err:
+        return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
+    return filter_noqa(check_tree(tree, path, config), text)
+
+
+def check_source(
+    source: str | bytes, path: str = "<stdin>", config: Config = DEFAULT_CONFIG
+) -> list[Diagnostic]:
+    """Public API: the diagnostics for one module's source (str, or bytes decoded as Python does)."""
+    if isinstance(source, bytes):
+        try:
+            source = decode(source).text
+        except SourceError as err:
+            return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
+    return check_text(source, path, config)
+
+
+def check_file(path: str, config: Config = DEFAULT_CONFIG, raw: bytes | None = None) -> FileResult:
+    """Read, decode, parse and check one file; bad input becomes a GCL001/GCL002 diagnostic."""
+    try:
+        source = decode(raw) if raw is not None else read_source(path)
+    except SourceError as err:
+        return FileResult(path, [error_diagnostic(path, err.code, err.message, err.line, err.col)])
+    return FileResult(path, check_text(source.text, path, config), source)
