@@ -248,7 +248,7 @@ def resolve_config(
             base = config_from_table(table, str(pyproject), str(pyproject.parent))
     if not overrides:
         return base
-    merged = {}
+    merged: dict[str, Any] = {}
     for key, value in overrides.items():
         if key.startswith("extend_"):
             merged[key] = (*getattr(base, key), *value)

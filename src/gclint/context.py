@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from gclint.analysis.scopes import SCOPE_TYPES, Scopes
@@ -38,7 +38,11 @@ class Context:
         but names in them are rare enough in rules' questions that the body's chain is used.
         """
         chain = [a for a in self.ancestors if isinstance(a, SCOPE_TYPES)]
-        if node is not None and isinstance(node, SCOPE_TYPES) and (not chain or chain[-1] is not node):
+        if (
+            node is not None
+            and isinstance(node, SCOPE_TYPES)
+            and (not chain or chain[-1] is not node)
+        ):
             chain.append(node)
         return chain
 
@@ -87,7 +91,13 @@ class Context:
 
     # -- reporting -----------------------------------------------------------------------------
 
-    def report(self, rule: Rule, node: ast.AST, fix: Fix | None = None, **fmt: object) -> None:
+    def report(
+        self,
+        rule: Rule,
+        node: ast.AST,
+        fmt: Mapping[str, object] | None = None,
+        fix: Fix | None = None,
+    ) -> None:
         line = getattr(node, "lineno", 1)
         col = getattr(node, "col_offset", 0)
         end_line = getattr(node, "end_lineno", None) or line

@@ -147,19 +147,25 @@ class FileResult:
         return any(d.is_error for d in self.diagnostics)
 
 
-def check_text(text: str, path: str, config: Config = DEFAULT_CONFIG) -> list[Diagnostic]:
-    """Parse and check decoded source text, honouring ``# noqa``."""
+def check_text(
+    text: str, path: str, config: Config = DEFAULT_CONFIG, noqa: bool = True
+) -> list[Diagnostic]:
+    """Parse and check decoded source text, honouring ``# noqa`` unless `noqa` is False."""
     try:
         tree = parse(text, path)
     except SourceError as err:
         return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
-    return filter_noqa(check_tree(tree, path, config), text)
+    diagnostics = check_tree(tree, path, config)
+    return filter_noqa(diagnostics, text) if noqa else diagnostics
 
 
 def check_source(
     source: str | bytes, path: str = "<stdin>", config: Config = DEFAULT_CONFIG
 ) -> list[Diagnostic]:
-    """Public API: the diagnostics for one module's source (str, or bytes decoded as Python does)."""
+    """Public API: the diagnostics for one module's source.
+
+    `source` is text, or bytes decoded as Python would (BOM, coding cookie, UTF-8).
+    """
     if isinstance(source, bytes):
         try:
             source = decode(source).text
@@ -168,10 +174,15 @@ def check_source(
     return check_text(source, path, config)
 
 
-def check_file(path: str, config: Config = DEFAULT_CONFIG, raw: bytes | None = None) -> FileResult:
-    """Read, decode, parse and check one file; bad input becomes a GCL001/GCL002 diagnostic."""
+def check_file(
+    path: str, config: Config = DEFAULT_CONFIG, raw: bytes | None = None, noqa: bool = True
+) -> FileResult:
+    """Read (or take `raw`), decode, parse and check one file.
+
+    Bad input becomes a GCL001/GCL002 diagnostic in the result, never an exception.
+    """
     try:
         source = decode(raw) if raw is not None else read_source(path)
     except SourceError as err:
         return FileResult(path, [error_diagnostic(path, err.code, err.message, err.line, err.col)])
-    return FileResult(path, check_text(source.text, path, config), source)
+    return FileResult(path, check_text(source.text, path, config, noqa), source)

@@ -93,6 +93,7 @@ class Rule:
     message: ClassVar[str] = ""
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     fix_title: ClassVar[str | None] = None
+    fix_implemented: ClassVar[bool] = False  # set by the fix engine when it can apply the fix
     status: ClassVar[Status] = Status.IMPLEMENTED
     references: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Example, ...]] = ()
@@ -104,7 +105,8 @@ class Rule:
         self.ctx = ctx
 
     def report(self, node: ast.AST, **fmt: object) -> None:
-        self.ctx.report(self, node, **fmt)
+        """Report this rule at `node`, its message formatted with `fmt`."""
+        self.ctx.report(self, node, fmt)
 
     @classmethod
     def docstring(cls) -> str:
@@ -165,16 +167,21 @@ def register(rule: type[Rule]) -> type[Rule]:
     return REGISTRY.register(rule)
 
 
+def sentence(text: str) -> str:
+    """Capitalise a summary for use as a sentence, unless it starts with code (``gc.x()``)."""
+    first = text.split(" ", 1)[0]
+    return text[0].upper() + text[1:] if first.isalpha() else text
+
 
 def planned(
-    code: str, name: str, summary: str, fix_safety: FixSafety, why: str, reference: str
+    code: str, name: str, summary: str, fix_safety: FixSafety, *, why: str, reference: str
 ) -> type[Rule]:
     """Register a catalogue entry that is specified in rules.md but not implemented yet.
 
     It is listed by `gclint rules` and documented, and never run.
     """
     doc = (
-        f"## What it does\n{summary[0].upper()}{summary[1:]}.\n\n"
+        f"## What it does\n{sentence(summary)}.\n\n"
         f"## Why is this bad?\n{why}\n\n"
         "## Status\nPlanned: this rule is part of gclint's catalogue but is not run yet.\n\n"
         f"## References\n- {reference}"

@@ -9,9 +9,12 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
+
+PARSE_RECURSION_LIMIT = 20_000
 
 
 class SourceError(Exception):
@@ -42,7 +45,10 @@ def decode(raw: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
     except SyntaxError as exc:
-        raise SourceError("GCL002", f"cannot decode: {exc.msg}") from None
+        reason = exc.msg
+        if reason.startswith("invalid or missing encoding declaration"):
+            reason = "not valid UTF-8, and no coding cookie names another encoding"
+        raise SourceError("GCL002", f"cannot decode: {reason}") from None
     bom = raw.startswith(codecs.BOM_UTF8)
     try:
         text = raw.decode(encoding)
@@ -81,7 +87,11 @@ _PY2_HINTS = (
 
 def parse(text: str, path: str) -> ast.Module:
     """`ast.parse` with every failure turned into a GCL001 SourceError."""
+    limit = sys.getrecursionlimit()
     try:
+        # Building the tree of a long expression (``1+1+...`` with thousands of terms) recurses
+        # once per term: allow that, up to PARSE_RECURSION_LIMIT; deeper is reported, not fatal.
+        sys.setrecursionlimit(max(limit, PARSE_RECURSION_LIMIT))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
             return ast.parse(text, filename=path)
@@ -89,8 +99,11 @@ def parse(text: str, path: str) -> ast.Module:
         msg = exc.msg or "invalid syntax"
         if any(hint in msg for hint in _PY2_HINTS):
             msg += " (Python 2 source is not supported)"
-        raise SourceError("GCL001", f"cannot parse: {msg}", exc.lineno or 1, (exc.offset or 1) - 1)
+        line, col = exc.lineno or 1, (exc.offset or 1) - 1
+        raise SourceError("GCL001", f"cannot parse: {msg}", line, col) from None
     except (RecursionError, MemoryError):
         raise SourceError("GCL001", "cannot parse: nested too deeply") from None
     except ValueError as exc:  # null bytes on older Pythons
         raise SourceError("GCL002", f"cannot parse: {exc}") from None
+    finally:
+        sys.setrecursionlimit(limit)

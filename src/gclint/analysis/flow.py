@@ -97,7 +97,10 @@ def try_cleans_up(node: ast.Try, is_cleanup: Callable[[ast.AST], bool]) -> bool:
     )
 
 
-TRY_TYPES: tuple[type[ast.AST], ...] = (ast.Try, *((ast.TryStar,) if hasattr(ast, "TryStar") else ()))
+TRY_TYPES: tuple[type[ast.AST], ...] = (
+    ast.Try,
+    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
 
 
 def protected_by_try(
@@ -121,9 +124,8 @@ def protected_by_try(
         if block is not None:
             index = next(i for i, item in enumerate(block) if item is child)
             for later in block[index + 1 :]:
-                if isinstance(later, TRY_TYPES):
-                    if try_cleans_up(cast(ast.Try, later), is_cleanup):
-                        return True
+                if isinstance(later, TRY_TYPES) and try_cleans_up(cast(ast.Try, later), is_cleanup):
+                    return True
         if isinstance(ancestor, FUNCTION_TYPES):
             return False
     return False

@@ -107,7 +107,9 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
         if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
             info.bind(node.name, OTHER)
             continue  # a nested scope: its body binds nothing here
-        if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        if isinstance(
+            node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+        ):
             continue
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
@@ -129,9 +131,9 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
             if not isinstance(node.ctx, ast.Load):
                 info.bind(node.id, OTHER)
             continue
-        if isinstance(node, ast.ExceptHandler) and node.name:
-            info.bind(node.name, OTHER)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        if (isinstance(node, ast.ExceptHandler) and node.name) or (
+            isinstance(node, ast.MatchAs | ast.MatchStar) and node.name
+        ):
             info.bind(node.name, OTHER)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             info.bind(node.rest, OTHER)

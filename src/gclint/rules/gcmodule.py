@@ -347,7 +347,7 @@ class GcCollectInLoop(Rule):
     ## Why is this bad?
     `gc.collect()` with no argument is a full collection: it traverses every container object
     the interpreter tracks, so its cost grows with the whole heap, not with the garbage. Called
-    once per item it turns a linear loop into one whose cost is items × heap size, and it does
+    once per item it turns a linear loop into one whose cost is items times heap size, and it does
     not free anything reference counting would not have freed anyway unless there are cycles.
     Collect once after the loop, or leave it to the collector's automatic thresholds.
 
@@ -584,7 +584,7 @@ class RefcountInLogic(Rule):
 
     ## References
     - [sys.getrefcount](https://docs.python.org/3/library/sys.html#sys.getrefcount)
-    - [PEP 683 – Immortal Objects](https://peps.python.org/pep-0683/)
+    - [PEP 683 - Immortal Objects](https://peps.python.org/pep-0683/)
     """
 
     code = "GCL403"
@@ -712,9 +712,9 @@ class RefcountInLogic(Rule):
 
     def _refcount_call_in(self, expr: ast.AST) -> ast.Call | None:
         """The getrefcount call `expr` depends on (directly or through a derived name)."""
-        direct = [n for n in ast.walk(expr) if self._is_getrefcount(n)]
+        direct = [n for n in ast.walk(expr) if isinstance(n, ast.Call) and self._is_getrefcount(n)]
         if direct:
-            return min(direct, key=lambda n: (n.lineno, n.col_offset))  # type: ignore[return-value]
+            return min(direct, key=lambda n: (n.lineno, n.col_offset))
         names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
         if names & self._derived_names():
             return self._origin_call(names & self._derived_names())
@@ -743,9 +743,10 @@ class RefcountInLogic(Rule):
 
     def visit_Compare(self, node: ast.Compare) -> None:
         parent = self.ctx.parent()
-        if isinstance(parent, (ast.If, ast.While, ast.Assert, ast.IfExp)) and getattr(
-            parent, "test", None
-        ) is node:
+        if (
+            isinstance(parent, (ast.If, ast.While, ast.Assert, ast.IfExp))
+            and getattr(parent, "test", None) is node
+        ):
             return  # reported once, as the condition
         self._check(node, node, "a comparison")
 

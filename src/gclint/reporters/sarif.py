@@ -1,0 +1,90 @@
+"""SARIF 2.1.0, as GitHub code scanning reads it: one rule entry per code, help from the docs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from gclint import __version__
+from gclint.diagnostics import Diagnostic
+from gclint.registry import Rule, Status
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _rule_entry(rule: type[Rule]) -> dict[str, Any]:
+    from gclint.docs import render_rule, sections
+
+    body = sections(rule)
+    return {
+        "id": rule.code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": body.get("What it does", rule.summary)},
+        "help": {"text": body.get("Why is this bad?", rule.summary), "markdown": render_rule(rule)},
+        "defaultConfiguration": {"level": "error" if rule.status is Status.META else "warning"},
+        "properties": {"tags": ["gclint", rule.name]},
+    }
+
+
+def _uri(path: str) -> str:
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return Path(path).as_posix()
+
+
+def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_source: bool) -> str:
+    from gclint.rules import REGISTRY
+
+    # every implemented rule is described, reported or not, plus any GCL0xx that occurred
+    rules = {r.code: r for r in REGISTRY.implemented()}
+    for diag in diagnostics:
+        found = REGISTRY.get(diag.code)
+        if found is not None:
+            rules.setdefault(found.code, found)
+    ordered = sorted(rules)
+    index = {code: i for i, code in enumerate(ordered)}
+    results = []
+    for d in diagnostics:
+        results.append(
+            {
+                "ruleId": d.code,
+                "ruleIndex": index[d.code],
+                "level": "error" if d.is_error else "warning",
+                "message": {"text": d.message},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": _uri(d.path), "uriBaseId": "%SRCROOT%"},
+                            "region": {
+                                "startLine": d.range.line,
+                                "startColumn": d.range.col + 1,
+                                "endLine": d.range.end_line,
+                                "endColumn": d.range.end_col + 1,
+                            },
+                        }
+                    }
+                ],
+            }
+        )
+    log = {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "gclint",
+                        "version": __version__,
+                        "rules": [_rule_entry(rules[code]) for code in ordered],
+                    }
+                },
+                "columnKind": "unicodeCodePoints",
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"

@@ -1,0 +1,42 @@
+"""Ground truth: every example runs in a real interpreter and behaves as its rule claims.
+
+INVALID examples must misbehave (the probe observes the leak, the disabled collector, the
+version-dependent answer...); VALID examples must not.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gclint.registry import Example, Rule
+from gclint.rules import REGISTRY
+from gclint.testing import find_pythons, misbehaves, verdicts
+
+CASES = [
+    (rule, kind, i, ex)
+    for rule in REGISTRY.implemented()
+    for kind, examples in (("invalid", rule.invalid), ("valid", rule.valid))
+    for i, ex in enumerate(examples)
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "kind", "index", "example"),
+    CASES,
+    ids=[f"{r.code}-{k}-{i}" for r, k, i, _ in CASES],
+)
+def test_example_behaves_as_claimed(
+    rule: type[Rule], kind: str, index: int, example: Example
+) -> None:
+    assert rule.truth is not None
+    if rule.truth.across_pythons and len(find_pythons()) < 2:
+        pytest.skip("needs two or more Python versions on this machine to compare")
+    results = verdicts(rule, example)
+    bad = misbehaves(results)
+    detail = ", ".join(
+        f"{v.python}: misbehaved={v.misbehaved} observed={v.observed}" for v in results
+    )
+    if kind == "invalid":
+        assert bad, f"INVALID example did not show that {rule.truth.describe}: {detail}"
+    else:
+        assert not bad, f"VALID example showed that {rule.truth.describe}: {detail}"
