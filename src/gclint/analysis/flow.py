@@ -88,6 +88,24 @@ def is_catch_all(handler: ast.ExceptHandler) -> bool:
     return False
 
 
+TRY_TYPES: tuple[type[ast.AST], ...] = (
+    ast.Try,
+    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+
+
+def in_cleanup_block(path: Sequence[ast.AST], node: ast.AST) -> bool:
+    """Whether `node` runs in a `finally:` block or an `except` handler (of its function)."""
+    for ancestor, child in pairs_up(path, node):
+        if isinstance(ancestor, SCOPE_BOUNDARIES):
+            return False
+        if isinstance(ancestor, ast.ExceptHandler):
+            return True
+        if isinstance(ancestor, TRY_TYPES) and _in_list(cast(ast.Try, ancestor).finalbody, child):
+            return True
+    return False
+
+
 def try_cleans_up(node: ast.Try, is_cleanup: Callable[[ast.AST], bool]) -> bool:
     """Whether `node`'s `finally:`, or a catch-all handler, contains a cleanup node."""
     if any(is_cleanup(n) for n in walk_shallow(node.finalbody)):
@@ -95,12 +113,6 @@ def try_cleans_up(node: ast.Try, is_cleanup: Callable[[ast.AST], bool]) -> bool:
     return any(
         is_catch_all(h) and any(is_cleanup(n) for n in walk_shallow(h.body)) for h in node.handlers
     )
-
-
-TRY_TYPES: tuple[type[ast.AST], ...] = (
-    ast.Try,
-    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
-)
 
 
 def protected_by_try(

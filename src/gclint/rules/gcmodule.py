@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gclint.analysis.flow import (
     FUNCTION_TYPES,
     enclosing_loop,
+    in_cleanup_block,
     protected_by_try,
     walk_shallow,
 )
@@ -79,6 +81,18 @@ _GETREFCOUNT = frozenset({"getrefcount"})
 _SET_DEBUG = frozenset({"set_debug"})
 
 
+def _one_of(nodes: Iterable[ast.AST]) -> Callable[[ast.AST], bool]:
+    ids = {id(n) for n in nodes}
+    return lambda node: id(node) in ids
+
+
+def _after(node: ast.AST, other: ast.AST) -> bool:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0)) > (
+        getattr(other, "lineno", 0),
+        getattr(other, "col_offset", 0),
+    )
+
+
 def _is_zero(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value == 0 and not isinstance(node.value, bool)
 
@@ -98,8 +112,9 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     by hand: memory grows without bound, far from the code that caused it. A `@contextmanager`
     that disables the collector before `yield` has the same problem when the `with` body raises.
 
-    A function that disables the collector and never re-enables it is taken as deliberate
-    process-wide configuration (as some servers do at start-up) and is not reported.
+    A function that disables the collector and never re-enables it afterwards is taken as
+    deliberate process-wide configuration (as some servers do at start-up) and is not reported,
+    nor is a `gc.disable()` inside `finally:` or `except:` (it restores an earlier state).
 
     ## Example
     ```python
@@ -281,6 +296,30 @@ class GcDisabledWithoutRestore(_FunctionCalls):
         ),
         Example(
             """
+            import gc
+
+            def with_collector(work):
+                was_enabled = gc.isenabled()
+                gc.enable()
+                try:
+                    return work()
+                finally:
+                    if not was_enabled:
+                        gc.disable()
+            """,
+            trigger="""
+            def work():
+                raise RuntimeError("work failed")
+
+            try:
+                with_collector(work)
+            except RuntimeError:
+                pass
+            """,
+            note="a disable in `finally:` restores the caller's state; it is not a new disable",
+        ),
+        Example(
+            """
             import contextlib
             import gc
 
@@ -307,28 +346,30 @@ class GcDisabledWithoutRestore(_FunctionCalls):
         describe="after the example ran into an exception, automatic garbage collection is off",
     )
 
-    def _is_disable(self, qual: str, call: ast.Call) -> bool:
+    @staticmethod
+    def _kind(qual: str, call: ast.Call) -> str:
+        """'disable', 'pause' (threshold 0), 'enable' or 'thresholds' (a non-zero threshold)."""
         if qual == "gc.disable":
-            return True
-        return qual == "gc.set_threshold" and bool(call.args) and _is_zero(call.args[0])
+            return "disable"
+        if qual == "gc.enable":
+            return "enable"
+        return "pause" if call.args and _is_zero(call.args[0]) else "thresholds"
 
     def judge(
         self, function: ast.FunctionDef | ast.AsyncFunctionDef, calls: list[tuple[str, _GcCall]]
     ) -> None:
-        disables = [c for q, c in calls if self._is_disable(q, c.node)]
-        restores = [c for q, c in calls if not self._is_disable(q, c.node)]
-        if not disables or not restores:
-            return
-        restore_nodes = {id(r.node) for r in restores}
-
-        def is_restore(node: ast.AST) -> bool:
-            return id(node) in restore_nodes
-
-        for disable in disables:
-            if protected_by_try(disable.path, disable.node, is_restore):
+        undoes = {"disable": "enable", "pause": "thresholds"}
+        for qual, disable in calls:
+            kind = self._kind(qual, disable.node)
+            if kind not in undoes or in_cleanup_block(disable.path, disable.node):
+                continue  # a disable inside finally/except restores an earlier state
+            restores = [c for q, c in calls if self._kind(q, c.node) == undoes[kind]]
+            later = [r for r in restores if _after(r.node, disable.node)]
+            if not later:
+                continue  # never re-enabled here: deliberate, or paired elsewhere
+            if protected_by_try(disable.path, disable.node, _one_of(r.node for r in restores)):
                 continue
-            later = [r for r in restores if r.node.lineno >= disable.node.lineno]
-            restore = (later or restores)[0]
+            restore = later[0]
             self.report(
                 disable.node,
                 call=ast.unparse(disable.node),
@@ -351,8 +392,11 @@ class GcCollectInLoop(Rule):
     not free anything reference counting would not have freed anyway unless there are cycles.
     Collect once after the loop, or leave it to the collector's automatic thresholds.
 
-    Loops that exist to collect repeatedly are not reported: `while gc.collect(): pass` and a
-    `for _ in range(N)` with a small constant `N` (the idiom that lets chains of finalizers run).
+    Loops that collect on purpose are not reported: `while gc.collect(): pass`, a
+    `for _ in range(N)` with a small constant `N` (the idiom that lets chains of finalizers run),
+    a collection guarded by `if count % N == 0:` (amortised), a loop that sleeps or waits on each
+    iteration (a periodic collector thread), and test modules (leak and stress tests collect per
+    iteration deliberately).
 
     ## Example
     ```python
@@ -477,6 +521,32 @@ class GcCollectInLoop(Rule):
             """,
             trigger="run = lambda n: process([[2, 1]] * n)",
         ),
+        Example(
+            """
+            import gc
+
+            def process(items):
+                for count, item in enumerate(items, 1):
+                    item.sort()
+                    if count % 1000 == 0:
+                        gc.collect()
+            """,
+            trigger="run = lambda n: process([[2, 1]] * n)",
+            note="one collection per thousand items is a deliberate, amortised cost",
+        ),
+        Example(
+            """
+            import gc
+            import time
+
+            def collector(stop, period):
+                while not stop():
+                    time.sleep(period)
+                    gc.collect()
+            """,
+            trigger="run = lambda n: collector(iter([False, True]).__next__, 0)",
+            note="a periodic collector thread collects per tick, not per item",
+        ),
     )
     truth = Truth(
         probe="""
@@ -498,6 +568,18 @@ class GcCollectInLoop(Rule):
         describe="the number of full collections grows with the number of items processed",
     )
 
+    def _amortised(self, loop: ast.AST, node: ast.Call) -> bool:
+        """Guarded by ``if count % N == 0:``: one collection every N items, not every item."""
+        for ancestor in reversed(self.ctx.ancestors):
+            if ancestor is loop:
+                return False
+            if isinstance(ancestor, ast.If) and any(
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod)
+                for n in ast.walk(ancestor.test)
+            ):
+                return True
+        return False
+
     def visit_Call(self, node: ast.Call) -> None:
         if not self.ctx.may_name(node.func, _COLLECT):
             return
@@ -505,12 +587,17 @@ class GcCollectInLoop(Rule):
             return
         if _generation(node) != 2:
             return  # young-generation collections are cheap; an unknown generation: unsure
+        if is_test_path(self.ctx.path):
+            return  # tests collect per iteration on purpose (leak and stress tests)
         loop = enclosing_loop(self.ctx.ancestors, node)
         if loop is None or self._deliberate(loop, node):
             return
         self.report(node)
 
     def _deliberate(self, loop: ast.AST, node: ast.Call) -> bool:
+        """Loops that collect on purpose: until nothing is freed, a few times, periodically."""
+        if self._amortised(loop, node) or _sleeps(loop):
+            return True
         if isinstance(loop, ast.While):
             return any(n is node for n in ast.walk(loop.test))
         if isinstance(loop, (ast.For, ast.AsyncFor)):
@@ -526,6 +613,20 @@ class GcCollectInLoop(Rule):
             ):
                 return True
         return False
+
+
+_WAITS = frozenset({"sleep", "wait", "join", "select", "poll"})
+
+
+def _sleeps(loop: ast.AST) -> bool:
+    """The loop waits on each iteration (a periodic collector thread), e.g. ``time.sleep()``."""
+    for sub in walk_shallow([loop]):
+        if isinstance(sub, ast.Call):
+            func = sub.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name in _WAITS:
+                return True
+    return False
 
 
 def _generation(call: ast.Call) -> int | None:
