@@ -57,3 +57,13 @@ def test_source_error_carries_position() -> None:
     with pytest.raises(SourceError) as info:
         decode(b"x = 1\ny = '\xff'\n")
     assert info.value.line == 2
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    source = (
+        "import gc\n\n\ndef f(rows):\n"
+        '    label = "ééé"; gc.disable()\n    rows.sort()\n    gc.enable()\n'
+    )
+    (diag,) = check_source(source, "x.py")
+    assert (diag.line, diag.col) == (5, 19)
+    assert source.splitlines()[4][diag.col :].startswith("gc.disable()")

@@ -8,6 +8,7 @@ on one file becomes a GCL000 diagnostic for that file and disables only that rul
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -155,8 +156,30 @@ def check_text(
         tree = parse(text, path)
     except SourceError as err:
         return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
-    diagnostics = check_tree(tree, path, config)
+    diagnostics = to_character_columns(check_tree(tree, path, config), text)
     return filter_noqa(diagnostics, text) if noqa else diagnostics
+
+
+def to_character_columns(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:
+    """`ast` columns count UTF-8 bytes; users (and SARIF) count characters. Convert."""
+    if text.isascii():
+        return diagnostics
+    lines = text.splitlines()
+    out = []
+    for diag in diagnostics:
+        r = diag.range
+        col = _char_col(lines, r.line, r.col)
+        end_col = _char_col(lines, r.end_line, r.end_col)
+        if (col, end_col) != (r.col, r.end_col):
+            diag = dataclasses.replace(diag, range=Range(r.line, col, r.end_line, end_col))  # noqa: PLW2901
+        out.append(diag)
+    return out
+
+
+def _char_col(lines: list[str], line: int, byte_col: int) -> int:
+    if not 0 < line <= len(lines) or lines[line - 1].isascii():
+        return byte_col
+    return len(lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="ignore"))
 
 
 def check_source(

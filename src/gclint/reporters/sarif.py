@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from gclint import __version__
 from gclint.diagnostics import Diagnostic
@@ -30,10 +31,11 @@ def _rule_entry(rule: type[Rule]) -> dict[str, Any]:
     }
 
 
-def _uri(path: str) -> str:
+def _artifact(path: str) -> dict[str, str]:
+    """An artifactLocation: absolute paths as file URIs, relative ones against %SRCROOT%."""
     if os.path.isabs(path):
-        return Path(path).as_uri()
-    return Path(path).as_posix()
+        return {"uri": Path(path).as_uri()}  # no uriBaseId with an absolute URI (SARIF 3.4.4)
+    return {"uri": quote(Path(path).as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_source: bool) -> str:
@@ -58,7 +60,7 @@ def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_s
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": _uri(d.path), "uriBaseId": "%SRCROOT%"},
+                            "artifactLocation": _artifact(d.path),
                             "region": {
                                 "startLine": d.range.line,
                                 "startColumn": d.range.col + 1,
