@@ -3,6 +3,7 @@
 Public API::
 
     from gclint import check_source, Config
+
     for diagnostic in check_source(source, "module.py", Config()):
         print(diagnostic.code, diagnostic.line, diagnostic.message)
 """

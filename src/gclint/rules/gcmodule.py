@@ -120,6 +120,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     ```python
     import gc
 
+
     def build_index(rows):
         gc.disable()
         index = {row["id"]: row for row in rows}
@@ -130,6 +131,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     ## Use instead
     ```python
     import gc
+
 
     def build_index(rows):
         was_enabled = gc.isenabled()
@@ -402,6 +404,7 @@ class GcCollectInLoop(Rule):
     ```python
     import gc
 
+
     def process_batches(batches):
         results = []
         for batch in batches:
@@ -413,6 +416,7 @@ class GcCollectInLoop(Rule):
     ## Use instead
     ```python
     import gc
+
 
     def process_batches(batches):
         results = [sum(batch) for batch in batches]
@@ -662,6 +666,7 @@ class RefcountInLogic(Rule):
     ```python
     import sys
 
+
     def leaks_reference(func, arg):
         before = sys.getrefcount(arg)
         func(arg)
@@ -672,6 +677,7 @@ class RefcountInLogic(Rule):
     ```python
     import gc
     import weakref
+
 
     def keeps_reference(func, arg):
         func(arg)
@@ -895,6 +901,7 @@ class GcDebugSaveall(Rule):
     ```python
     import gc
 
+
     def enable_diagnostics():
         gc.set_debug(gc.DEBUG_SAVEALL)
     ```
@@ -902,6 +909,7 @@ class GcDebugSaveall(Rule):
     ## Use instead
     ```python
     import gc
+
 
     def enable_diagnostics():
         gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
