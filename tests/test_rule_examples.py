@@ -50,7 +50,10 @@ def test_invalid_example_is_reported_where_declared(
 
 @pytest.mark.parametrize(("rule", "index", "example"), _cases("valid"), ids=_ids(_cases("valid")))
 def test_valid_example_is_clean(rule: type[Rule], index: int, example: Example) -> None:
+    """A good example is good code: no rule at all reports it."""
     assert _positions(rule, example) == ()
+    others = [(d.code, d.line) for d in check_source(example.source, example.path)]
+    assert others == []
 
 
 @pytest.mark.parametrize("rule", IMPLEMENTED, ids=[r.code for r in IMPLEMENTED])

@@ -55,6 +55,7 @@ class Config:
     extend_exclude: tuple[str, ...] = ()
     # rule options
     extra_resource_factories: tuple[str, ...] = ()
+    allow_detached_processes: bool = False
     # where relative patterns are anchored (the directory of the config file, else the cwd)
     root: str = field(default=".", compare=False)
     source: str | None = field(default=None, compare=False)
@@ -126,7 +127,8 @@ _LIST_KEYS = {
     "extra-resource-factories": "extra_resource_factories",
 }
 _CODE_KEYS = ("select", "ignore", "extend_select", "extend_ignore")
-KNOWN_KEYS = (*_LIST_KEYS, "per-file-ignores")
+_BOOL_KEYS = {"allow-detached-processes": "allow_detached_processes"}
+KNOWN_KEYS = (*_LIST_KEYS, *_BOOL_KEYS, "per-file-ignores")
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -170,6 +172,10 @@ def config_from_table(table: Mapping[str, Any], source: str, root: str) -> Confi
     for key, value in table.items():
         if key in _LIST_KEYS:
             values[_LIST_KEYS[key]] = _str_list(value, f"{source}: [tool.gclint] {key}")
+        elif key in _BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{source}: [tool.gclint] {key} must be true or false")
+            values[_BOOL_KEYS[key]] = value
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(f"{source}: [tool.gclint] per-file-ignores must be a table")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from gclint.analysis.scopes import SCOPE_TYPES, Scopes
 from gclint.diagnostics import Diagnostic, Fix, Range
@@ -12,6 +12,8 @@ from gclint.diagnostics import Diagnostic, Fix, Range
 if TYPE_CHECKING:
     from gclint.config import Config
     from gclint.registry import Rule
+
+T = TypeVar("T")
 
 
 class Context:
@@ -28,6 +30,14 @@ class Context:
         self.scopes = Scopes(tree)
         self.ancestors: list[ast.AST] = []
         self.diagnostics: list[Diagnostic] = []
+        self._shared: dict[object, object] = {}
+
+    def shared(self, factory: Callable[[Context], T]) -> T:
+        """One `factory(self)` per file, shared by every rule that asks for it."""
+        found = self._shared.get(factory)
+        if found is None:
+            found = self._shared[factory] = factory(self)
+        return cast(T, found)
 
     # -- structure -----------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ class Example:
     trigger: str = ""
     path: str = "example.py"
     note: str = ""
+    static_only: str = ""  # why the example cannot be run here (e.g. it needs a server)
 
     @property
     def source(self) -> str:

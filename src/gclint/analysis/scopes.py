@@ -44,9 +44,12 @@ class ScopeInfo:
     declared_global: set[str] = field(default_factory=set)
     declared_nonlocal: set[str] = field(default_factory=set)
     star_import: bool = False
+    defs: dict[str, list[ast.AST]] = field(default_factory=dict)  # def/class statements
+    counts: dict[str, int] = field(default_factory=dict)  # how many statements bind each name
 
     def bind(self, name: str, kind: str) -> None:
         self.bindings.setdefault(name, set()).add(kind)
+        self.counts[name] = self.counts.get(name, 0) + 1
 
 
 def _import_bindings(node: ast.Import | ast.ImportFrom) -> list[tuple[str, str]]:
@@ -106,6 +109,7 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
         node = stack.pop()
         if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
             info.bind(node.name, OTHER)
+            info.defs.setdefault(node.name, []).append(node)
             continue  # a nested scope: its body binds nothing here
         if isinstance(
             node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -198,6 +202,25 @@ class Scopes:
                 return None  # ``from m import *`` may have bound it
         if name in _BUILTINS:
             return f"builtins.{name}"
+        return None
+
+    def local_definition(self, name: str, chain: Sequence[ast.AST]) -> ast.AST | None:
+        """The one ``def``/``class`` statement of this module that `name` refers to, if any.
+
+        Only when the binding scope binds the name by that single statement and nothing else.
+        """
+        innermost = len(chain) - 1
+        for index in range(innermost, -1, -1):
+            scope = chain[index]
+            if isinstance(scope, ast.ClassDef) and index != innermost:
+                continue
+            info = self.info(scope)
+            if name in info.declared_global and index != 0:
+                return self.local_definition(name, chain[:1])
+            kinds = info.bindings.get(name)
+            if kinds is not None:
+                defs = info.defs.get(name, [])
+                return defs[0] if len(defs) == 1 and info.counts.get(name) == 1 else None
         return None
 
     def qualname(self, expr: ast.AST, chain: Sequence[ast.AST]) -> str | None:

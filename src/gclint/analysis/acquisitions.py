@@ -1,0 +1,612 @@
+"""Resources in one module: which calls acquire them, and what happens to each one.
+
+`ResourceFacts` is computed once per file and shared by the GCL1xx rules. It classifies calls
+(the catalogue in `resources.py`, names from the configuration, ``Path(...).open()``, and
+classes and factory functions defined in the same module), finds the acquisitions of each scope
+(``name = <resource call>``), and follows each one with `ownership.track`.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow
+from gclint.analysis.ownership import Effect, Outcome, track
+from gclint.analysis.resources import (
+    BORROWERS,
+    CLOSE,
+    FACTORIES,
+    OWNERSHIP_METHODS,
+    OWNERSHIP_TAKERS,
+    RESOURCE_METHODS,
+    ResourceType,
+)
+
+if TYPE_CHECKING:
+    from gclint.context import Context
+
+PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
+PATH_METHODS = frozenset(
+    {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
+)
+PATH_ATTRS = frozenset({"parent"})
+PATH_CLASSMETHODS = frozenset({"cwd", "home"})
+_USER_RELEASE_CALLS = frozenset(
+    {"close", "shutdown", "terminate", "kill", "release", "cleanup", "disconnect", "aclose"}
+)
+# Calls that in practice do not raise, so they do not make a path "exceptional".
+_QUIET_CALLS = frozenset(
+    {"print", "isinstance", "issubclass", "hasattr", "id", "type", "callable", "len", "repr"}
+)
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+_ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
+DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    node: ast.AST
+    fmt: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Acquisition:
+    stmt: ast.stmt
+    name: str
+    call: ast.Call
+    rtype: ResourceType
+    label: str  # how the code names the factory, e.g. "open" or "sqlite3.connect"
+
+
+def _parents(root: ast.AST) -> dict[int, ast.AST]:
+    out: dict[int, ast.AST] = {}
+    for node in ast.walk(root):
+        for child in ast.iter_child_nodes(node):
+            out[id(child)] = node
+    return out
+
+
+def _call_name(call: ast.Call) -> str:
+    try:
+        return ast.unparse(call.func)
+    except (RecursionError, ValueError):  # pragma: no cover - pathological trees
+        return "call"
+
+
+def is_contextmanager(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    for dec in func.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+        if name in ("contextmanager", "asynccontextmanager"):
+            return True
+    return False
+
+
+class ResourceFacts:
+    """What one module does with resources; rules share one instance through the context."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        extra = ResourceType("file", "resource", CLOSE)
+        self.extra: dict[str, ResourceType] = dict.fromkeys(
+            ctx.config.extra_resource_factories, extra
+        )
+        self._types: dict[int, ResourceType | None] = {}
+        self._findings: dict[int, list[Finding]] = {}
+        self._assignments: dict[int, dict[str, list[ast.expr]]] = {}
+        self._global_uses: set[str] | None = None
+
+    # -- what a call returns ---------------------------------------------------------------------
+
+    def classify(self, expr: ast.AST, chain: Sequence[ast.AST]) -> ResourceType | None:
+        """The resource type `expr` (a call, possibly awaited) returns, or None if not one."""
+        awaited = isinstance(expr, ast.Await)
+        call = expr.value if isinstance(expr, ast.Await) else expr
+        if not isinstance(call, ast.Call):
+            return None
+        func = call.func
+        qual = self.ctx.scopes.qualname(func, chain)
+        if qual is not None:
+            rtype = FACTORIES.get(qual) or self.extra.get(qual)
+            if rtype is not None:
+                return rtype if rtype.awaited == awaited or not rtype.awaited else None
+            return None  # a known import that is not a factory
+        if isinstance(func, ast.Attribute):
+            if func.attr == "open" and self.is_path(func.value, chain):
+                return FACTORIES["builtins.open"]
+            owner = self._local_resource(func.value, chain)
+            if owner is not None:
+                return RESOURCE_METHODS.get((_kind_key(owner), func.attr))
+            return None
+        if isinstance(func, ast.Name):
+            definition = self.ctx.scopes.local_definition(func.id, chain)
+            if isinstance(definition, ast.ClassDef):
+                return self._class_type(definition, chain)
+            if isinstance(definition, FUNCTION_TYPES) and not awaited:
+                return self._factory_type(definition, chain)
+        return None
+
+    def _local_resource(self, expr: ast.AST, chain: Sequence[ast.AST]) -> ResourceType | None:
+        """The type of a local name bound once, in this scope, to a resource call."""
+        if not isinstance(expr, ast.Name) or not chain:
+            return None
+        values = self.assignments(chain[-1]).get(expr.id, [])
+        if len(values) != 1:
+            return None
+        return self.classify(values[0], chain)
+
+    def is_path(self, expr: ast.AST, chain: Sequence[ast.AST], depth: int = 0) -> bool:
+        """Whether `expr` surely evaluates to a ``pathlib.Path``."""
+        if depth > 8:
+            return False
+        if isinstance(expr, ast.Call):
+            func = expr.func
+            if self.ctx.scopes.qualname(func, chain) in PATH_TYPES:
+                return True
+            if isinstance(func, ast.Attribute):
+                if func.attr in PATH_CLASSMETHODS:
+                    return self.ctx.scopes.qualname(func.value, chain) in PATH_TYPES
+                if func.attr in PATH_METHODS:
+                    return self.is_path(func.value, chain, depth + 1)
+            return False
+        if isinstance(expr, ast.Attribute) and expr.attr in PATH_ATTRS:
+            return self.is_path(expr.value, chain, depth + 1)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Div):
+            return self.is_path(expr.left, chain, depth + 1)
+        if isinstance(expr, ast.Name) and chain:
+            scope = chain[-1]
+            if isinstance(scope, FUNCTION_TYPES):
+                for arg in (*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs):
+                    if arg.arg == expr.id:
+                        ann = arg.annotation
+                        return (
+                            ann is not None and self.ctx.scopes.qualname(ann, chain) in PATH_TYPES
+                        )
+            values = self.assignments(scope).get(expr.id, [])
+            return len(values) == 1 and self.is_path(values[0], chain, depth + 1)
+        return False
+
+    def _class_type(self, cls: ast.ClassDef, chain: Sequence[ast.AST]) -> ResourceType | None:
+        key = id(cls)
+        if key in self._types:
+            return self._types[key]
+        self._types[key] = None  # recursion guard
+        methods = {item.name: item for item in cls.body if isinstance(item, (*FUNCTION_TYPES,))}
+        release = frozenset(m for m in ("close", "aclose") if m in methods)
+        result: ResourceType | None = None
+        module_chain = chain[:1]
+        if release:
+            closes_something = any(
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _USER_RELEASE_CALLS
+                for name in release
+                for node in ast.walk(methods[name])
+            )
+            if closes_something or "__exit__" in methods or "__aexit__" in methods:
+                result = ResourceType("user", f"'{cls.name}' object", release)
+        if result is None:
+            for base in cls.bases:
+                if isinstance(base, ast.Name) and base.id != cls.name:
+                    parent = self.ctx.scopes.local_definition(base.id, module_chain)
+                    if isinstance(parent, ast.ClassDef):
+                        inherited = self._class_type(parent, module_chain)
+                        if inherited is not None:
+                            result = ResourceType("user", f"'{cls.name}' object", inherited.release)
+                            break
+        self._types[key] = result
+        return result
+
+    def _factory_type(
+        self, func: ast.FunctionDef | ast.AsyncFunctionDef, chain: Sequence[ast.AST]
+    ) -> ResourceType | None:
+        """A function whose every ``return`` gives a resource of one type is a factory."""
+        key = id(func)
+        if key in self._types:
+            return self._types[key]
+        self._types[key] = None  # recursion guard
+        if isinstance(func, ast.AsyncFunctionDef) or is_contextmanager(func):
+            return None
+        inner = [*chain[:1], func]
+        returns: list[ast.Return] = []
+        for node in walk_shallow(func.body):
+            if isinstance(node, (ast.Yield, ast.YieldFrom)):
+                return None
+            if isinstance(node, ast.Return):
+                returns.append(node)
+        found: ResourceType | None = None
+        for ret in returns:
+            value = ret.value
+            if value is None:
+                return None
+            if isinstance(value, ast.Name):
+                values = self.assignments(func).get(value.id, [])
+                if len(values) != 1:
+                    return None
+                value = values[0]
+            rtype = self.classify(value, inner)
+            if rtype is None or (found is not None and rtype != found):
+                return None
+            found = rtype
+        self._types[key] = found
+        return found
+
+    # -- per-scope facts -------------------------------------------------------------------------
+
+    def assignments(self, scope: ast.AST) -> dict[str, list[ast.expr]]:
+        """Values assigned to each plain name directly in `scope` (``None`` for other bindings)."""
+        key = id(scope)
+        found = self._assignments.get(key)
+        if found is None:
+            found = {}
+            body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
+            if isinstance(scope, FUNCTION_TYPES):
+                args = scope.args
+                for arg in (
+                    *args.posonlyargs,
+                    *args.args,
+                    *args.kwonlyargs,
+                    args.vararg,
+                    args.kwarg,
+                ):
+                    if arg is not None:
+                        found.setdefault(arg.arg, []).append(ast.Constant(None))
+            for node in walk_shallow(body):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        if isinstance(target, ast.Name):
+                            found.setdefault(target.id, []).append(node.value)
+                        else:
+                            for sub in ast.walk(target):
+                                if isinstance(sub, ast.Name):
+                                    found.setdefault(sub.id, []).append(ast.Constant(None))
+                elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
+                    target = node.target
+                    if isinstance(target, ast.Name):
+                        value = node.value if isinstance(node, ast.AnnAssign) else None
+                        found.setdefault(target.id, []).append(
+                            value if value is not None else ast.Constant(None)
+                        )
+                elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
+                    targets = (
+                        [node.target]
+                        if isinstance(node, (ast.For, ast.AsyncFor))
+                        else [i.optional_vars for i in node.items if i.optional_vars]
+                    )
+                    for target in targets:
+                        for sub in ast.walk(target):
+                            if isinstance(sub, ast.Name):
+                                found.setdefault(sub.id, []).append(ast.Constant(None))
+                elif isinstance(node, ast.ExceptHandler) and node.name:
+                    found.setdefault(node.name, []).append(ast.Constant(None))
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    for alias in node.names:
+                        name = (alias.asname or alias.name).partition(".")[0]
+                        found.setdefault(name, []).append(ast.Constant(None))
+                elif isinstance(node, (*FUNCTION_TYPES, ast.ClassDef)):
+                    found.setdefault(node.name, []).append(ast.Constant(None))
+            self._assignments[key] = found
+        return found
+
+    def acquisitions(self, scope: ast.AST, chain: Sequence[ast.AST]) -> Iterator[Acquisition]:
+        body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
+        info = self.ctx.scopes.info(scope)
+        skip = info.declared_global | info.declared_nonlocal
+        for node in walk_shallow(body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if not isinstance(target, ast.Name) or target.id in skip:
+                continue
+            rtype = self.classify(value, chain)
+            if rtype is None:
+                continue
+            call = value.value if isinstance(value, ast.Await) else value
+            assert isinstance(call, ast.Call)
+            yield Acquisition(node, target.id, call, rtype, _call_name(call))
+
+    def global_uses(self) -> set[str]:
+        """Names used inside any function or class of the module (module-level globals)."""
+        if self._global_uses is None:
+            used: set[str] = set()
+            for node in ast.walk(self.ctx.tree):
+                if isinstance(node, SCOPE_BOUNDARIES):
+                    for sub in ast.walk(node):
+                        if isinstance(sub, ast.Name):
+                            used.add(sub.id)
+            self._global_uses = used
+        return self._global_uses
+
+    def findings(self, scope: ast.AST, chain: Sequence[ast.AST]) -> list[Finding]:
+        """Every GCL101/GCL103/GCL105/GCL107/GCL108 finding of one scope (computed once)."""
+        key = id(scope)
+        cached = self._findings.get(key)
+        if cached is not None:
+            return cached
+        found: list[Finding] = []
+        self._findings[key] = found
+        if isinstance(scope, FUNCTION_TYPES) and scope.name in ("__enter__", "__aenter__"):
+            return found  # acquired for the context manager, released by __exit__
+        first_yield = None
+        if isinstance(scope, FUNCTION_TYPES) and is_contextmanager(scope):
+            lines = [
+                n.lineno
+                for n in walk_shallow(scope.body)
+                if isinstance(n, (ast.Yield, ast.YieldFrom))
+            ]
+            first_yield = min(lines) if lines else None
+        module_level = isinstance(scope, ast.Module)
+        body: list[ast.stmt] = (
+            scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
+        )
+        for acq in self.acquisitions(scope, chain):
+            if first_yield is not None and acq.stmt.lineno < first_yield:
+                continue  # owned by the @contextmanager until its yield
+            if module_level and acq.name in self.global_uses():
+                continue  # a module global used by functions: long-lived by design
+            finding = self._judge(acq, body, chain, module_level)
+            if finding is not None:
+                found.append(finding)
+        return found
+
+    def _judge(
+        self, acq: Acquisition, body: list[ast.stmt], chain: Sequence[ast.AST], module_level: bool
+    ) -> Finding | None:
+        uses = _Uses(self, acq, chain)
+        outcome: Outcome = track(body, acq.name, acq.stmt, uses.effect, uses.may_raise)
+        where = {
+            "noun": acq.rtype.noun,
+            "label": acq.label,
+            "line": acq.stmt.lineno,
+            "name": acq.name,
+            "verb": "started" if acq.rtype.kind == "process" else "opened",
+        }
+        if module_level and not outcome.released:
+            return None  # module-level resources are reported only when the code closes them
+        if outcome.rebinds:
+            rebind = outcome.rebinds[0]
+            return Finding("GCL107", acq.call, {**where, "rebind_line": rebind.lineno})
+        if outcome.leaks_normally:
+            if uses.with_unclosed and acq.rtype.kind == "connection":
+                return Finding("GCL105", uses.with_unclosed[0], where)
+            if acq.rtype.kind == "process":
+                if is_detached(acq.call) and self.ctx.config.allow_detached_processes:
+                    return None
+                return Finding("GCL108", acq.call, where)
+            how = (
+                "is not closed on every path"
+                if (outcome.released or outcome.handed_off)
+                else "is never closed"
+            )
+            return Finding("GCL101", acq.call, {**where, "how": how})
+        if outcome.leaks_on_exception is not None and outcome.released:
+            return Finding(
+                "GCL103", acq.call, {**where, "origin": describe_raise(outcome.leaks_on_exception)}
+            )
+        return None
+
+
+def _kind_key(rtype: ResourceType) -> str:
+    if rtype.noun == "archive":
+        return "archive"
+    return rtype.kind
+
+
+def is_detached(call: ast.Call) -> bool:
+    """Started in its own session or process group: fire-and-forget by design."""
+    for kw in call.keywords:
+        if kw.arg in DETACH_KEYWORDS and not (
+            isinstance(kw.value, ast.Constant) and kw.value.value in (False, None, -1)
+        ):
+            return True
+    return False
+
+
+def describe_raise(node: ast.AST) -> str:
+    """How a message names the statement that raised: 'parse()', 'yield', 'raise'."""
+    if isinstance(node, ast.Raise):
+        return "raise"
+    for sub in walk_shallow([node]):
+        if isinstance(sub, ast.Call):
+            return _call_name(sub) + "()"
+        if isinstance(sub, (ast.Yield, ast.YieldFrom)):
+            return "yield"
+        if isinstance(sub, ast.Await):
+            return "await"
+        if isinstance(sub, ast.Subscript):
+            return ast.unparse(sub)
+    return f"the statement at line {getattr(node, 'lineno', '?')}"
+
+
+class _Uses:
+    """What each statement of a scope does to one acquisition's resource."""
+
+    def __init__(self, facts: ResourceFacts, acq: Acquisition, chain: Sequence[ast.AST]) -> None:
+        self.facts = facts
+        self.acq = acq
+        self.chain = chain
+        self.name = acq.name
+        self.release = acq.rtype.release | {"__exit__", "__aexit__"}
+        self.with_unclosed: list[ast.AST] = []
+
+    def may_raise(self, node: ast.AST) -> bool:
+        for sub in walk_shallow([node]) if not isinstance(node, SCOPE_BOUNDARIES) else ():
+            if isinstance(sub, ast.Call):
+                if self._is_release_call(sub) or self._quiet(sub):
+                    continue
+                return True
+            if isinstance(sub, (ast.Await, ast.Yield, ast.YieldFrom, ast.Raise, ast.Assert)):
+                if (
+                    isinstance(sub, ast.Await)
+                    and isinstance(sub.value, ast.Call)
+                    and self._is_release_call(sub.value)
+                ):
+                    continue
+                return True
+            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load):
+                return True
+        return False
+
+    def _quiet(self, call: ast.Call) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name):
+            return func.id in _QUIET_CALLS
+        if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
+            base = func.value
+            name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
+            return "log" in name.lower()
+        return False
+
+    def _is_release_call(self, call: ast.Call) -> bool:
+        func = call.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+            return func.value.id == self.name and func.attr in self.release
+        if self.acq.rtype.fd and call.args and isinstance(call.args[0], ast.Name):
+            qual = self.facts.ctx.scopes.qualname(func, self.chain)
+            return qual == "os.close" and call.args[0].id == self.name
+        return False
+
+    def effect(self, node: ast.AST, is_acquisition: bool) -> Effect:
+        if is_acquisition:
+            return Effect.ACQUIRE
+        if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
+            mentioned = any(
+                isinstance(sub, ast.Name) and sub.id == self.name for sub in ast.walk(node)
+            )
+            return Effect.HANDOFF if mentioned else Effect.NOTHING
+        if isinstance(node, ast.ExceptHandler):
+            return Effect.REBIND if node.name == self.name else Effect.NOTHING
+        if isinstance(node, ast.withitem):
+            return self._withitem(node)
+        return self._statement(node)
+
+    def _withitem(self, item: ast.withitem) -> Effect:
+        expr = item.context_expr
+        effect = Effect.NOTHING
+        if isinstance(expr, ast.Name) and expr.id == self.name:
+            if self.acq.rtype.context_manager_closes:
+                effect = Effect.MANAGED
+            else:
+                self.with_unclosed.append(item.context_expr)
+                effect = Effect.BORROW
+        else:
+            effect = self._statement(expr)
+        target = item.optional_vars
+        if target is not None and any(
+            isinstance(s, ast.Name) and s.id == self.name for s in ast.walk(target)
+        ):
+            return Effect.REBIND if effect in (Effect.NOTHING, Effect.BORROW) else effect
+        return effect
+
+    def _statement(self, node: ast.AST) -> Effect:
+        parents = _parents(node)
+        strongest = Effect.NOTHING
+        stored = False
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Lambda, *FUNCTION_TYPES, ast.ClassDef)) and sub is not node:
+                if any(isinstance(s, ast.Name) and s.id == self.name for s in ast.walk(sub)):
+                    return Effect.HANDOFF  # captured by a closure: it may outlive the scope
+                continue
+            if not (isinstance(sub, ast.Name) and sub.id == self.name):
+                continue
+            if isinstance(sub.ctx, ast.Store):
+                if not _in_comprehension_target(sub, parents):
+                    stored = True
+                continue
+            if isinstance(sub.ctx, ast.Del):
+                continue
+            effect = self._load(sub, parents)
+            if effect in (Effect.RELEASE, Effect.HANDOFF):
+                strongest = effect if strongest is not Effect.RELEASE else strongest
+            elif strongest is Effect.NOTHING:
+                strongest = effect
+        if stored:
+            if strongest in (Effect.HANDOFF, Effect.RELEASE):
+                return Effect.HANDOFF  # ``f = wrap(f)``: the new value owns the old one
+            return Effect.REBIND
+        return strongest
+
+    def _load(self, name: ast.Name, parents: dict[int, ast.AST]) -> Effect:
+        parent = parents.get(id(name))
+        if isinstance(parent, ast.Attribute):
+            grand = parents.get(id(parent))
+            method = parent.attr
+            if isinstance(grand, ast.Call) and grand.func is parent:
+                if method in self.release:
+                    return Effect.RELEASE
+                if method in _ALIASING_METHODS:
+                    return self._value_use(grand, parents)
+                return Effect.BORROW
+            if method in self.release:
+                return Effect.HANDOFF  # ``stack.callback(f.close)``, ``addCleanup(f.close)``
+            return Effect.BORROW
+        if isinstance(parent, ast.keyword):
+            parent = parents.get(id(parent))
+        if isinstance(parent, ast.Starred):
+            parent = parents.get(id(parent))
+        if isinstance(parent, ast.Call) and parent.func is not name:
+            return self._argument_of(parent)
+        return self._value_use(name, parents)
+
+    def _argument_of(self, call: ast.Call) -> Effect:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in OWNERSHIP_METHODS:
+            return Effect.HANDOFF
+        qual = self.facts.ctx.scopes.qualname(func, self.chain)
+        if qual is not None:
+            if qual in OWNERSHIP_TAKERS:
+                return Effect.HANDOFF
+            if self.acq.rtype.fd and qual == "os.close":
+                return Effect.RELEASE
+            if qual in BORROWERS:
+                return Effect.BORROW
+        return Effect.HANDOFF  # unknown code may keep it: not our business any more
+
+    def _value_use(self, node: ast.AST, parents: dict[int, ast.AST]) -> Effect:
+        """`node` (the name, or an expression aliasing it) used as a value."""
+        parent = parents.get(id(node))
+        if parent is None or isinstance(parent, ast.Expr):
+            return Effect.BORROW
+        if isinstance(
+            parent,
+            (
+                ast.Compare,
+                ast.UnaryOp,
+                ast.JoinedStr,
+                ast.FormattedValue,
+                ast.Await,
+                ast.comprehension,
+            ),
+        ):
+            return Effect.BORROW
+        if isinstance(parent, ast.Subscript) and parent.value is node:
+            return Effect.BORROW
+        if (
+            isinstance(parent, (ast.If, ast.While, ast.Assert, ast.IfExp))
+            and getattr(parent, "test", None) is node
+        ):
+            return Effect.BORROW
+        if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is node:
+            return Effect.BORROW
+        if isinstance(parent, ast.BoolOp):
+            grand = parents.get(id(parent))
+            if isinstance(grand, (ast.If, ast.While, ast.Assert, ast.UnaryOp)):
+                return Effect.BORROW
+        return Effect.HANDOFF  # returned, yielded, stored, aliased, put in a container
+
+
+def _in_comprehension_target(name: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    node: ast.AST | None = name
+    while node is not None:
+        parent = parents.get(id(node))
+        if isinstance(parent, ast.comprehension) and parent.target is node:
+            return True
+        node = parent
+    return False

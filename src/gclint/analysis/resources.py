@@ -1,0 +1,261 @@
+"""The resource catalogue, as data: which calls return a resource, and what releases it.
+
+A *resource* holds something the garbage collector does not manage well: a file descriptor, a
+socket, a database connection, a process, a pool of workers, a temporary file or directory. Each
+entry maps the qualified name of a factory (``builtins.open``, ``sqlite3.connect``) to a
+`ResourceType` that says what it is called in messages and which methods release it.
+
+The list is at least the union of what pylint's R1732 (consider-using-with) and ruff's SIM115
+know, plus sockets, selectors, processes, pools, network clients and databases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    """What kind of resource a factory returns."""
+
+    kind: str  # "file", "socket", "process", "pool", "connection", "client", "tempdir", ...
+    noun: str  # used in messages: "file", "socket", "database connection", ...
+    release: frozenset[str]  # methods that release it: {"close"}, {"wait", "communicate"}
+    context_manager_closes: bool = True  # False for connections whose __exit__ only commits
+    awaited: bool = False  # the factory is a coroutine (``await asyncpg.connect()``)
+    fd: bool = False  # a raw descriptor (int), released by ``os.close(fd)``
+
+
+CLOSE = frozenset({"close"})
+_FILE = ResourceType("file", "file", CLOSE)
+_ARCHIVE = ResourceType("file", "archive", CLOSE)
+_TEMPFILE = ResourceType("file", "temporary file", CLOSE)
+_TEMPDIR = ResourceType("tempdir", "temporary directory", frozenset({"cleanup"}))
+_DB = ResourceType("file", "database file", CLOSE)
+_MMAP = ResourceType("file", "memory map", CLOSE)
+_SCANDIR = ResourceType("file", "directory iterator", CLOSE)
+_SOCKET = ResourceType("socket", "socket", CLOSE)
+_SELECTOR = ResourceType("socket", "selector", CLOSE)
+_FD = ResourceType("fd", "file descriptor", frozenset(), fd=True)
+_PROCESS = ResourceType("process", "process", frozenset({"wait", "communicate"}))
+_POOL = ResourceType("pool", "process pool", frozenset({"close", "terminate", "join"}))
+_EXECUTOR = ResourceType("pool", "executor", frozenset({"shutdown"}))
+_MANAGER = ResourceType("pool", "manager process", frozenset({"shutdown"}))
+_HTTP = ResourceType("client", "HTTP response", CLOSE)
+_CONNECTION = ResourceType("client", "network connection", CLOSE)
+_MAIL = ResourceType("client", "network connection", frozenset({"close", "quit"}))
+_IMAP = ResourceType("client", "network connection", frozenset({"close", "logout", "shutdown"}))
+_SESSION = ResourceType("client", "HTTP session", CLOSE)
+_POOL_MANAGER = ResourceType("client", "connection pool", frozenset({"clear", "close"}))
+_SQLITE = ResourceType("connection", "database connection", CLOSE, context_manager_closes=False)
+_PSYCOPG2 = ResourceType("connection", "database connection", CLOSE, context_manager_closes=False)
+_DBAPI = ResourceType("connection", "database connection", CLOSE)
+_ASYNC_DB = ResourceType("connection", "database connection", CLOSE, awaited=True)
+
+FACTORIES: dict[str, ResourceType] = {
+    # files and file-like objects
+    "builtins.open": _FILE,
+    "io.open": _FILE,
+    "io.open_code": _FILE,
+    "io.FileIO": _FILE,
+    "_io.open": _FILE,
+    "codecs.open": _FILE,
+    "os.fdopen": _FILE,
+    "gzip.open": _FILE,
+    "gzip.GzipFile": _FILE,
+    "bz2.open": _FILE,
+    "bz2.BZ2File": _FILE,
+    "lzma.open": _FILE,
+    "lzma.LZMAFile": _FILE,
+    "tokenize.open": _FILE,
+    "wave.open": _FILE,
+    "aifc.open": _FILE,
+    "sunau.open": _FILE,
+    "fileinput.input": _FILE,
+    "fileinput.FileInput": _FILE,
+    "tarfile.open": _ARCHIVE,
+    "tarfile.TarFile": _ARCHIVE,
+    "tarfile.TarFile.open": _ARCHIVE,
+    "tarfile.TarFile.taropen": _ARCHIVE,
+    "tarfile.TarFile.gzopen": _ARCHIVE,
+    "tarfile.TarFile.bz2open": _ARCHIVE,
+    "tarfile.TarFile.xzopen": _ARCHIVE,
+    "zipfile.ZipFile": _ARCHIVE,
+    "zipfile.PyZipFile": _ARCHIVE,
+    "shelve.open": _DB,
+    "shelve.DbfilenameShelf": _DB,
+    "dbm.open": _DB,
+    "dbm.dumb.open": _DB,
+    "dbm.gnu.open": _DB,
+    "dbm.ndbm.open": _DB,
+    "dbm.sqlite3.open": _DB,
+    "tempfile.TemporaryFile": _TEMPFILE,
+    "tempfile.NamedTemporaryFile": _TEMPFILE,
+    "tempfile.SpooledTemporaryFile": _TEMPFILE,
+    "tempfile.TemporaryDirectory": _TEMPDIR,
+    "mmap.mmap": _MMAP,
+    "os.scandir": _SCANDIR,
+    # raw descriptors
+    "os.open": _FD,
+    "os.dup": _FD,
+    "os.openpty": _FD,
+    "os.pipe": _FD,
+    "socket.socket": _SOCKET,
+    "socket.create_connection": _SOCKET,
+    "socket.create_server": _SOCKET,
+    "socket.socketpair": _SOCKET,
+    "socket.fromfd": _SOCKET,
+    "select.epoll": _SELECTOR,
+    "select.kqueue": _SELECTOR,
+    "select.devpoll": _SELECTOR,
+    "selectors.DefaultSelector": _SELECTOR,
+    "selectors.SelectSelector": _SELECTOR,
+    "selectors.PollSelector": _SELECTOR,
+    "selectors.EpollSelector": _SELECTOR,
+    "selectors.KqueueSelector": _SELECTOR,
+    "selectors.DevpollSelector": _SELECTOR,
+    # processes and workers
+    "subprocess.Popen": _PROCESS,
+    "multiprocessing.Pool": _POOL,
+    "multiprocessing.pool.Pool": _POOL,
+    "multiprocessing.pool.ThreadPool": _POOL,
+    "multiprocessing.dummy.Pool": _POOL,
+    "multiprocessing.Manager": _MANAGER,
+    "multiprocessing.managers.SyncManager": _MANAGER,
+    "concurrent.futures.ThreadPoolExecutor": _EXECUTOR,
+    "concurrent.futures.ProcessPoolExecutor": _EXECUTOR,
+    "concurrent.futures.thread.ThreadPoolExecutor": _EXECUTOR,
+    "concurrent.futures.process.ProcessPoolExecutor": _EXECUTOR,
+    # network clients
+    "urllib.request.urlopen": _HTTP,
+    "urllib.request.OpenerDirector.open": _HTTP,
+    "http.client.HTTPConnection": _CONNECTION,
+    "http.client.HTTPSConnection": _CONNECTION,
+    "ftplib.FTP": _MAIL,
+    "ftplib.FTP_TLS": _MAIL,
+    "smtplib.SMTP": _MAIL,
+    "smtplib.SMTP_SSL": _MAIL,
+    "smtplib.LMTP": _MAIL,
+    "poplib.POP3": _MAIL,
+    "poplib.POP3_SSL": _MAIL,
+    "imaplib.IMAP4": _IMAP,
+    "imaplib.IMAP4_SSL": _IMAP,
+    "telnetlib.Telnet": _CONNECTION,
+    "requests.Session": _SESSION,
+    "requests.session": _SESSION,
+    "requests.sessions.Session": _SESSION,
+    "httpx.Client": _SESSION,
+    "httpx.AsyncClient": ResourceType("client", "HTTP client", frozenset({"aclose"})),
+    "aiohttp.ClientSession": _SESSION,
+    "urllib3.PoolManager": _POOL_MANAGER,
+    "urllib3.HTTPConnectionPool": _POOL_MANAGER,
+    "urllib3.HTTPSConnectionPool": _POOL_MANAGER,
+    # databases
+    "sqlite3.connect": _SQLITE,
+    "sqlite3.dbapi2.connect": _SQLITE,
+    "psycopg2.connect": _PSYCOPG2,
+    "psycopg.connect": _DBAPI,
+    "psycopg.Connection.connect": _DBAPI,
+    "pymysql.connect": _DBAPI,
+    "pymysql.connections.Connection": _DBAPI,
+    "MySQLdb.connect": _DBAPI,
+    "mysql.connector.connect": _DBAPI,
+    "cx_Oracle.connect": _DBAPI,
+    "oracledb.connect": _DBAPI,
+    "pyodbc.connect": _DBAPI,
+    "asyncpg.connect": _ASYNC_DB,
+    "aiosqlite.connect": _ASYNC_DB,
+}
+
+# Methods of a resource that return another resource of the given type.
+RESOURCE_METHODS: dict[tuple[str, str], ResourceType] = {
+    ("archive", "open"): _FILE,  # ZipFile.open, TarFile.extractfile-like
+    ("archive", "extractfile"): _FILE,
+    ("socket", "makefile"): _FILE,
+    ("socket", "dup"): _SOCKET,
+}
+
+# Calls that take ownership of a resource passed to them: the resource is then closed by them
+# (wrappers that close what they wrap) or by whoever manages them (exit stacks, finalizers).
+OWNERSHIP_TAKERS: frozenset[str] = frozenset(
+    {
+        "contextlib.closing",
+        "contextlib.nullcontext",
+        "contextlib.ExitStack.enter_context",
+        "contextlib.AsyncExitStack.enter_async_context",
+        "contextlib.AsyncExitStack.enter_context",
+        "io.TextIOWrapper",
+        "io.BufferedReader",
+        "io.BufferedWriter",
+        "io.BufferedRandom",
+        "io.BufferedRWPair",
+        "codecs.StreamReaderWriter",
+        "codecs.StreamRecoder",
+        "weakref.finalize",
+        "atexit.register",
+    }
+)
+# Method names that take ownership, whatever their receiver (exit stacks passed as parameters,
+# unittest's cleanups, pytest's finalizers).
+OWNERSHIP_METHODS: frozenset[str] = frozenset(
+    {
+        "enter_context",
+        "enter_async_context",
+        "enterContext",
+        "enterAsyncContext",
+        "addCleanup",
+        "addAsyncCleanup",
+        "addfinalizer",
+        "callback",
+        "push",
+        "push_async_callback",
+        "push_async_exit",
+    }
+)
+# Calls that only borrow a resource passed to them: they use it and do not keep it.
+BORROWERS: frozenset[str] = frozenset(
+    {
+        "builtins.print",
+        "builtins.len",
+        "builtins.isinstance",
+        "builtins.repr",
+        "builtins.str",
+        "builtins.bool",
+        "builtins.id",
+        "builtins.hasattr",
+        "builtins.getattr",
+        "builtins.type",
+        "builtins.hash",
+        "builtins.next",
+        "builtins.sorted",
+        "builtins.sum",
+        "builtins.any",
+        "builtins.all",
+        "builtins.max",
+        "builtins.min",
+        "json.load",
+        "json.dump",
+        "pickle.load",
+        "pickle.dump",
+        "marshal.load",
+        "marshal.dump",
+        "tomllib.load",
+        "plistlib.load",
+        "plistlib.dump",
+        "shutil.copyfileobj",
+        "os.fstat",
+        "os.fsync",
+        "os.write",
+        "os.read",
+        "os.lseek",
+        "os.ftruncate",
+        "os.set_inheritable",
+        "os.set_blocking",
+        "fcntl.fcntl",
+        "fcntl.flock",
+        "fcntl.lockf",
+        "fcntl.ioctl",
+        "select.select",
+        "hashlib.file_digest",
+    }
+)
