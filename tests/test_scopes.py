@@ -111,3 +111,18 @@ def test_import_aliases_index() -> None:
     assert aliases["pause"] == {"disable"}
     assert aliases["db"] == {"sqlite3"}
     assert aliases["x"] == {"x"}
+
+
+def test_self_referential_assignment_does_not_recurse() -> None:
+    from gclint import check_source
+
+    source = (
+        "def outer(level):\n"
+        "    def step(node):\n"
+        "        nonlocal level\n"
+        "        level = level.next()\n"
+        "        return level\n"
+        "    cursor = cursor.next()\n"
+        "    return step\n"
+    )
+    assert [d.code for d in check_source(source, "x.py")] == []

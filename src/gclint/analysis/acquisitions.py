@@ -44,6 +44,7 @@ _QUIET_CALLS = frozenset(
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 _ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
 DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
+_PATH_NAME_HINTS = ("path", "name", "dir", "url")
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,35 @@ def _call_name(call: ast.Call) -> str:
         return "call"
 
 
+def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a ``close()`` method releases something the object holds: ``self._sock.close()``,
+    ``os.close(self._fd)``. A ``close()`` that only resets state does not make a resource."""
+    for node in ast.walk(method):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _USER_RELEASE_CALLS:
+            receiver = func.value
+            if isinstance(receiver, ast.Attribute) and _rooted_at_self(receiver):
+                return True
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == "close"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == "os"
+            and node.args
+            and _rooted_at_self(node.args[0])
+        ):
+            return True
+    return False
+
+
+def _rooted_at_self(expr: ast.AST) -> bool:
+    while isinstance(expr, ast.Attribute):
+        expr = expr.value
+    return isinstance(expr, ast.Name) and expr.id == "self"
+
+
 def is_contextmanager(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     for dec in func.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
@@ -99,6 +129,7 @@ class ResourceFacts:
         self._findings: dict[int, list[Finding]] = {}
         self._assignments: dict[int, dict[str, list[ast.expr]]] = {}
         self._global_uses: set[str] | None = None
+        self._resolving: set[tuple[int, str]] = set()
 
     # -- what a call returns ---------------------------------------------------------------------
 
@@ -112,9 +143,11 @@ class ResourceFacts:
         qual = self.ctx.scopes.qualname(func, chain)
         if qual is not None:
             rtype = FACTORIES.get(qual) or self.extra.get(qual)
-            if rtype is not None:
-                return rtype if rtype.awaited == awaited or not rtype.awaited else None
-            return None  # a known import that is not a factory
+            if rtype is None or (rtype.awaited and not awaited):
+                return None  # a known import that is not a factory (or a bare coroutine)
+            if rtype.wraps_file_objects and self._wraps_file_object(call, chain):
+                return None
+            return rtype
         if isinstance(func, ast.Attribute):
             if func.attr == "open" and self.is_path(func.value, chain):
                 return FACTORIES["builtins.open"]
@@ -130,14 +163,42 @@ class ResourceFacts:
                 return self._factory_type(definition, chain)
         return None
 
+    def _wraps_file_object(self, call: ast.Call, chain: Sequence[ast.AST]) -> bool:
+        """Whether a factory that also accepts file objects may be given one here.
+
+        ``gzip.GzipFile(fileobj=buf)`` and ``wave.open(f)`` with `f` a parameter that does
+        not look like a path wrap a file object they do not own: not a resource of their own.
+        """
+        if any(kw.arg in ("fileobj", "file", "fp") for kw in call.keywords):
+            return True
+        if not call.args or not isinstance(call.args[0], ast.Name) or not chain:
+            return False
+        scope = chain[-1]
+        if not isinstance(scope, FUNCTION_TYPES):
+            return False
+        name = call.args[0].id
+        for arg in (*scope.args.posonlyargs, *scope.args.args, *scope.args.kwonlyargs):
+            if arg.arg == name:
+                ann = arg.annotation
+                if ann is not None:
+                    text = ast.unparse(ann)
+                    return not any(t in text for t in ("str", "Path", "PathLike"))
+                return not any(hint in name.lower() for hint in _PATH_NAME_HINTS)
+        return False
+
     def _local_resource(self, expr: ast.AST, chain: Sequence[ast.AST]) -> ResourceType | None:
         """The type of a local name bound once, in this scope, to a resource call."""
         if not isinstance(expr, ast.Name) or not chain:
             return None
         values = self.assignments(chain[-1]).get(expr.id, [])
-        if len(values) != 1:
-            return None
-        return self.classify(values[0], chain)
+        key = (id(chain[-1]), expr.id)
+        if len(values) != 1 or key in self._resolving:
+            return None  # ``x = x.next()`` refers to itself: not a resource we can name
+        self._resolving.add(key)
+        try:
+            return self.classify(values[0], chain)
+        finally:
+            self._resolving.discard(key)
 
     def is_path(self, expr: ast.AST, chain: Sequence[ast.AST], depth: int = 0) -> bool:
         """Whether `expr` surely evaluates to a ``pathlib.Path``."""
@@ -179,25 +240,21 @@ class ResourceFacts:
         release = frozenset(m for m in ("close", "aclose") if m in methods)
         result: ResourceType | None = None
         module_chain = chain[:1]
-        if release:
-            closes_something = any(
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in _USER_RELEASE_CALLS
-                for name in release
-                for node in ast.walk(methods[name])
-            )
-            if closes_something or "__exit__" in methods or "__aexit__" in methods:
-                result = ResourceType("user", f"'{cls.name}' object", release)
+        if release and any(_releases_held(methods[name]) for name in release):
+            result = ResourceType("user", f"'{cls.name}' object", release)
         if result is None:
             for base in cls.bases:
-                if isinstance(base, ast.Name) and base.id != cls.name:
+                inherited: ResourceType | None = None
+                qual = self.ctx.scopes.qualname(base, module_chain)
+                if qual is not None and qual in FACTORIES and FACTORIES[qual].kind != "fd":
+                    inherited = FACTORIES[qual]
+                elif isinstance(base, ast.Name) and base.id != cls.name:
                     parent = self.ctx.scopes.local_definition(base.id, module_chain)
                     if isinstance(parent, ast.ClassDef):
                         inherited = self._class_type(parent, module_chain)
-                        if inherited is not None:
-                            result = ResourceType("user", f"'{cls.name}' object", inherited.release)
-                            break
+                if inherited is not None:
+                    result = ResourceType("user", f"'{cls.name}' object", inherited.release)
+                    break
         self._types[key] = result
         return result
 
@@ -466,8 +523,12 @@ class _Uses:
 
     def _is_release_call(self, call: ast.Call) -> bool:
         func = call.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-            return func.value.id == self.name and func.attr in self.release
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.name
+        ):
+            return func.attr in self.release
         if self.acq.rtype.fd and call.args and isinstance(call.args[0], ast.Name):
             qual = self.facts.ctx.scopes.qualname(func, self.chain)
             return qual == "os.close" and call.args[0].id == self.name
@@ -534,6 +595,8 @@ class _Uses:
         return strongest
 
     def _load(self, name: ast.Name, parents: dict[int, ast.AST]) -> Effect:
+        if self.acq.rtype.kind == "user" and _inside_return(name, parents):
+            return Effect.HANDOFF  # ``return conn.future``: what it returns may keep it alive
         parent = parents.get(id(name))
         if isinstance(parent, ast.Attribute):
             grand = parents.get(id(parent))
@@ -600,6 +663,15 @@ class _Uses:
             if isinstance(grand, (ast.If, ast.While, ast.Assert, ast.UnaryOp)):
                 return Effect.BORROW
         return Effect.HANDOFF  # returned, yielded, stored, aliased, put in a container
+
+
+def _inside_return(node: ast.AST, parents: dict[int, ast.AST]) -> bool:
+    current: ast.AST | None = node
+    while current is not None:
+        if isinstance(current, (ast.Return, ast.Yield, ast.YieldFrom)):
+            return True
+        current = parents.get(id(current))
+    return False
 
 
 def _in_comprehension_target(name: ast.Name, parents: dict[int, ast.AST]) -> bool:

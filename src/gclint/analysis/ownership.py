@@ -56,6 +56,20 @@ def _merge(*parts: Mapping[Key, ast.AST | None]) -> States:
     return out
 
 
+def _closes(entering: States, branch: Flow) -> bool:
+    """The branch, entered with the resource open, leaves it released on its normal exit."""
+    opened = any(status is Status.OPEN for status, _ in entering)
+    return (
+        opened
+        and not any(status is Status.OPEN for status, _ in branch.normal)
+        and bool(branch.normal)
+    )
+
+
+def _passes_through(branch: Flow) -> bool:
+    return any(status is Status.OPEN for status, _ in branch.normal)
+
+
 def _releases(entering: States, through: Flow) -> bool:
     """Whether a handler entered with the resource open leaves it closed on every way out."""
     if not any(status is Status.OPEN for status, _ in entering):
@@ -117,6 +131,7 @@ class _Interpreter:
         self.use_of = use_of
         self.may_raise = may_raise
         self.outcome = Outcome()
+        self.in_finally = 0
 
     # -- effects --------------------------------------------------------------------------------
 
@@ -146,8 +161,12 @@ class _Interpreter:
         }
 
     def _raising(self, node: ast.AST, states: States) -> States:
-        """The states an exception raised by `node` carries (only open resources matter)."""
-        if not self.may_raise(node):
+        """The states an exception raised by `node` carries (only open resources matter).
+
+        Cleanup code in ``finally:`` is taken not to raise: a failing cleanup is not the leak
+        this analysis is about, and counting it makes every finally a leak.
+        """
+        if self.in_finally or not self.may_raise(node):
             return {}
         if any(status is Status.OPEN for status, _ in states):
             return {(Status.OPEN, True): node}
@@ -206,9 +225,32 @@ class _Interpreter:
             else_states = _without_open(test.normal)
         elif truth is False:
             body_states = _without_open(test.normal)
-        flow.absorb(self.block(node.body, body_states))
-        flow.absorb(self.block(node.orelse, else_states))
+        body = self.block(node.body, body_states)
+        orelse = self.block(node.orelse, else_states)
+        if self.guard_like(node.test):
+            # ``if close_dst: dst.close()``, ``if g is not sys.stdout: g.close()``,
+            # ``if f: f.close() else: os.close(fd)``: when one branch releases the resource and
+            # the other leaves it alone, the test tells the two situations apart.
+            if _closes(test.normal, body) and _passes_through(orelse):
+                orelse.normal = _without_open(orelse.normal)
+            elif _closes(test.normal, orelse) and _passes_through(body):
+                body.normal = _without_open(body.normal)
+        flow.absorb(body)
+        flow.absorb(orelse)
         return flow
+
+    def guard_like(self, test: ast.AST) -> bool:
+        """A test on a flag or on the tracked name itself, not on arbitrary data."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            return self.guard_like(test.operand)
+        if isinstance(test, (ast.Name, ast.Attribute)):
+            return True
+        if isinstance(test, ast.Compare) and len(test.ops) == 1:
+            if isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+                return True
+            sides = (test.left, *test.comparators)
+            return any(isinstance(s, ast.Name) and s.id == self.name for s in sides)
+        return False
 
     def _tests_name(self, test: ast.AST) -> bool | None:
         """True if `test` is true whenever the tracked name holds the resource (``f``,
@@ -319,7 +361,11 @@ class _Interpreter:
             group: States = getattr(outcome, kind)
             if not group:
                 continue
-            through = self.block(node.finalbody, group)
+            self.in_finally += 1
+            try:
+                through = self.block(node.finalbody, group)
+            finally:
+                self.in_finally -= 1
             setattr(final, kind, _merge(getattr(final, kind), through.normal))
             final.absorb(through, normal=False)
         return final

@@ -24,11 +24,13 @@ class ResourceType:
     context_manager_closes: bool = True  # False for connections whose __exit__ only commits
     awaited: bool = False  # the factory is a coroutine (``await asyncpg.connect()``)
     fd: bool = False  # a raw descriptor (int), released by ``os.close(fd)``
+    wraps_file_objects: bool = False  # also accepts an open file object, which it does not own
 
 
 CLOSE = frozenset({"close"})
 _FILE = ResourceType("file", "file", CLOSE)
-_ARCHIVE = ResourceType("file", "archive", CLOSE)
+_ARCHIVE = ResourceType("file", "archive", CLOSE, wraps_file_objects=True)
+_FILE_OR_WRAPPER = ResourceType("file", "file", CLOSE, wraps_file_objects=True)
 _TEMPFILE = ResourceType("file", "temporary file", CLOSE)
 _TEMPDIR = ResourceType("tempdir", "temporary directory", frozenset({"cleanup"}))
 _DB = ResourceType("file", "database file", CLOSE)
@@ -61,16 +63,16 @@ FACTORIES: dict[str, ResourceType] = {
     "_io.open": _FILE,
     "codecs.open": _FILE,
     "os.fdopen": _FILE,
-    "gzip.open": _FILE,
-    "gzip.GzipFile": _FILE,
-    "bz2.open": _FILE,
-    "bz2.BZ2File": _FILE,
-    "lzma.open": _FILE,
-    "lzma.LZMAFile": _FILE,
+    "gzip.open": _FILE_OR_WRAPPER,
+    "gzip.GzipFile": _FILE_OR_WRAPPER,
+    "bz2.open": _FILE_OR_WRAPPER,
+    "bz2.BZ2File": _FILE_OR_WRAPPER,
+    "lzma.open": _FILE_OR_WRAPPER,
+    "lzma.LZMAFile": _FILE_OR_WRAPPER,
     "tokenize.open": _FILE,
-    "wave.open": _FILE,
-    "aifc.open": _FILE,
-    "sunau.open": _FILE,
+    "wave.open": _FILE_OR_WRAPPER,
+    "aifc.open": _FILE_OR_WRAPPER,
+    "sunau.open": _FILE_OR_WRAPPER,
     "fileinput.input": _FILE,
     "fileinput.FileInput": _FILE,
     "tarfile.open": _ARCHIVE,
@@ -109,8 +111,6 @@ FACTORIES: dict[str, ResourceType] = {
     "select.kqueue": _SELECTOR,
     "select.devpoll": _SELECTOR,
     "selectors.DefaultSelector": _SELECTOR,
-    "selectors.SelectSelector": _SELECTOR,
-    "selectors.PollSelector": _SELECTOR,
     "selectors.EpollSelector": _SELECTOR,
     "selectors.KqueueSelector": _SELECTOR,
     "selectors.DevpollSelector": _SELECTOR,
