@@ -109,7 +109,7 @@ class Outcome:
 
     leaks_normally: bool = False  # some path without exceptions ends with the resource open
     leaks_on_exception: ast.AST | None = None  # a raising statement whose exception leaks it
-    rebinds: list[ast.stmt] = field(default_factory=list)  # assignments while it is open
+    rebinds: list[ast.expr | ast.stmt] = field(default_factory=list)  # rebound while open
     released: bool = False  # an explicit release happens on some path
     handed_off: bool = False
     with_unclosed: list[ast.AST] = field(default_factory=list)  # ``with conn:`` not closing
@@ -136,7 +136,9 @@ class _Interpreter:
     # -- effects --------------------------------------------------------------------------------
 
     def _rebind(self, node: ast.AST) -> None:
-        if isinstance(node, ast.stmt):
+        if isinstance(node, ast.withitem):
+            node = node.optional_vars or node.context_expr  # ``with open(b) as f:``
+        if isinstance(node, (ast.stmt, ast.expr)):
             self.outcome.rebinds.append(node)
 
     def _apply(self, effect: Effect, states: States, node: ast.AST) -> States:
