@@ -9,11 +9,19 @@ classes and factory functions defined in the same module), finds the acquisition
 from __future__ import annotations
 
 import ast
+import dataclasses
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow
+from gclint.analysis.inference import (
+    Inference,
+    is_project_import,
+    project_package,
+    resolve_definition,
+)
 from gclint.analysis.ownership import Effect, Outcome, track
 from gclint.analysis.resources import (
     BORROWERS,
@@ -29,6 +37,10 @@ if TYPE_CHECKING:
     from gclint.context import Context
 
 PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
+# Stands for "maybe a resource, astroid would have to say": judged as one, confirmed only if a
+# finding would follow.
+PROVISIONAL = ResourceType("provisional", "object", frozenset({"close", "aclose"}))
+INFERRED_OPENERS = frozenset({*PATH_TYPES, "zipfile.ZipFile", "zipfile.Path", "tarfile.TarFile"})
 PATH_METHODS = frozenset(
     {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
 )
@@ -39,10 +51,89 @@ _USER_RELEASE_CALLS = frozenset(
 )
 # Calls that in practice do not raise, so they do not make a path "exceptional".
 _QUIET_CALLS = frozenset(
-    {"print", "isinstance", "issubclass", "hasattr", "id", "type", "callable", "len", "repr"}
+    {
+        "print",
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "getattr",
+        "id",
+        "type",
+        "callable",
+        "len",
+        "repr",
+        "range",
+        "enumerate",
+        "zip",
+        "iter",
+        "bool",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "frozenset",
+        "object",
+        "super",
+        "locals",
+        "globals",
+        "vars",
+        "bytes",
+        "bytearray",
+        "memoryview",
+    }
 )
+_QUIET_METHODS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "add",
+        "extend",
+        "update",
+        "setdefault",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "clear",
+        "discard",
+        "fileno",
+        "settimeout",
+        "setblocking",
+        "setsockopt",
+        "getsockname",
+        "gettimeout",
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "join",
+        "replace",
+        "format",
+        "time",
+        "monotonic",
+        "perf_counter",
+        "is_set",
+        "locked",
+        "qsize",
+        "empty",
+        "done",
+        "cancelled",
+        # cleanup of other objects: a failing cleanup is not the path a resource leaks on
+        "close",
+        "release",
+        "cleanup",
+    }
+)
+_QUIET_STREAMS = frozenset({"sys.stderr", "sys.stdout"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 _ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
+_RESOURCE_METHOD_NAMES = frozenset(method for _kind, method in RESOURCE_METHODS)
 DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
 _PATH_NAME_HINTS = ("path", "name", "dir", "url")
 
@@ -61,6 +152,7 @@ class Acquisition:
     call: ast.Call
     rtype: ResourceType
     label: str  # how the code names the factory, e.g. "open" or "sqlite3.connect"
+    stmt_value: ast.expr  # the assigned expression (the call, or ``await`` of it)
 
 
 def _parents(root: ast.AST) -> dict[int, ast.AST]:
@@ -78,16 +170,57 @@ def _call_name(call: ast.Call) -> str:
         return "call"
 
 
-def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+def module_name(path: str) -> str:
+    """The dotted module name of a file: its package path, or its bare name (``gzip``)."""
+    parts = [os.path.splitext(os.path.basename(path))[0]]
+    directory = os.path.dirname(os.path.abspath(path))
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parts.append(os.path.basename(directory))
+        directory = os.path.dirname(directory)
+    if parts[0] == "__init__":
+        parts = parts[1:]
+    return ".".join(reversed(parts))
+
+
+_IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
+
+
+def _in_memory_attributes(cls: ast.ClassDef) -> set[str]:
+    """Attributes of ``self`` only ever assigned an in-memory stream (``io.BytesIO()``)."""
+    values: dict[str, list[ast.expr]] = {}
+    for node in ast.walk(cls):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                ):
+                    values.setdefault(target.attr, []).append(node.value)
+    return {
+        attr
+        for attr, assigned in values.items()
+        if all(
+            isinstance(v, ast.Call) and _call_name(v).endswith(_IN_MEMORY_STREAMS) for v in assigned
+        )
+    }
+
+
+def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef, in_memory: set[str]) -> bool:
     """Whether a ``close()`` method releases something the object holds: ``self._sock.close()``,
-    ``os.close(self._fd)``. A ``close()`` that only resets state does not make a resource."""
+    ``os.close(self._fd)``. A ``close()`` that only resets state, or closes an in-memory
+    buffer, does not make a resource."""
     for node in ast.walk(method):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _USER_RELEASE_CALLS:
             receiver = func.value
-            if isinstance(receiver, ast.Attribute) and _rooted_at_self(receiver):
+            if (
+                isinstance(receiver, ast.Attribute)
+                and _rooted_at_self(receiver)
+                and not (isinstance(receiver.value, ast.Name) and receiver.attr in in_memory)
+            ):
                 return True
         if (
             isinstance(func, ast.Attribute)
@@ -119,8 +252,13 @@ def is_contextmanager(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 class ResourceFacts:
     """What one module does with resources; rules share one instance through the context."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, nested: bool = False) -> None:
         self.ctx = ctx
+        # a module reached through an import is judged on its own names only (no astroid)
+        self.package = None if nested else project_package(ctx.path)
+        self.module_name = module_name(ctx.path)
+        self._inference: Inference | None = None
+        self._foreign: dict[str, ResourceFacts] = {}
         extra = ResourceType("file", "resource", CLOSE)
         self.extra: dict[str, ResourceType] = dict.fromkeys(
             ctx.config.extra_resource_factories, extra
@@ -133,8 +271,16 @@ class ResourceFacts:
 
     # -- what a call returns ---------------------------------------------------------------------
 
-    def classify(self, expr: ast.AST, chain: Sequence[ast.AST]) -> ResourceType | None:
-        """The resource type `expr` (a call, possibly awaited) returns, or None if not one."""
+    def classify(
+        self, expr: ast.AST, chain: Sequence[ast.AST], infer: bool = False
+    ) -> ResourceType | None:
+        """The resource type `expr` (a call, possibly awaited) returns, or None if not one.
+
+        Names imported from the project are followed to their definitions (files, cached).
+        With `infer`, astroid is asked what the receiver of an unknown ``x.open()`` is; without
+        it, such a call is answered with `PROVISIONAL`, so that the caller asks astroid only
+        about the calls that would otherwise be reported.
+        """
         awaited = isinstance(expr, ast.Await)
         call = expr.value if isinstance(expr, ast.Await) else expr
         if not isinstance(call, ast.Call):
@@ -143,6 +289,12 @@ class ResourceFacts:
         qual = self.ctx.scopes.qualname(func, chain)
         if qual is not None:
             rtype = FACTORIES.get(qual) or self.extra.get(qual)
+            if (
+                rtype is None
+                and not awaited
+                and is_project_import(qual, self.ctx.path, self.package)
+            ):
+                return self._imported_type(qual)
             if rtype is None or (rtype.awaited and not awaited):
                 return None  # a known import that is not a factory (or a bare coroutine)
             if rtype.wraps_file_objects and self._wraps_file_object(call, chain):
@@ -151,17 +303,53 @@ class ResourceFacts:
         if isinstance(func, ast.Attribute):
             if func.attr == "open" and self.is_path(func.value, chain):
                 return FACTORIES["builtins.open"]
-            owner = self._local_resource(func.value, chain)
+            owner = (
+                self._local_resource(func.value, chain)
+                if func.attr in _RESOURCE_METHOD_NAMES
+                else None
+            )
             if owner is not None:
                 return RESOURCE_METHODS.get((_kind_key(owner), func.attr))
+            if func.attr == "open" and self.package is not None:
+                if not infer:
+                    return PROVISIONAL
+                # ``something.open()``: ask astroid what `something` is
+                inferred = self.inference.instance_of(func.value)
+                if inferred in INFERRED_OPENERS:
+                    return FACTORIES["builtins.open"]
             return None
         if isinstance(func, ast.Name):
             definition = self.ctx.scopes.local_definition(func.id, chain)
             if isinstance(definition, ast.ClassDef):
-                return self._class_type(definition, chain)
+                known = FACTORIES.get(f"{self.module_name}.{definition.name}")
+                local = known or self._class_type(definition, chain)  # catalogue's own class?
+                wrapper = local is not None and local.wraps_file_objects
+                return None if wrapper and self._wraps_file_object(call, chain) else local
             if isinstance(definition, FUNCTION_TYPES) and not awaited:
                 return self._factory_type(definition, chain)
         return None
+
+    @property
+    def inference(self) -> Inference:
+        if self._inference is None:
+            self._inference = Inference(self.ctx.path)
+        return self._inference
+
+    def _imported_type(self, qual: str) -> ResourceType | None:
+        """What a class or function imported from elsewhere in the project returns."""
+        definition = resolve_definition(qual, os.path.dirname(os.path.abspath(self.ctx.path)))
+        if definition is None:
+            return None
+        foreign = self._foreign.get(definition.path)
+        if foreign is None:
+            from gclint.context import Context
+
+            ctx = Context(definition.tree, definition.path, self.ctx.config)
+            foreign = self._foreign[definition.path] = ResourceFacts(ctx, nested=True)
+        chain = [definition.tree]
+        if isinstance(definition.node, ast.ClassDef):
+            return foreign._class_type(definition.node, chain)
+        return foreign._factory_type(definition.node, chain)
 
     def _wraps_file_object(self, call: ast.Call, chain: Sequence[ast.AST]) -> bool:
         """Whether a factory that also accepts file objects may be given one here.
@@ -240,7 +428,8 @@ class ResourceFacts:
         release = frozenset(m for m in ("close", "aclose") if m in methods)
         result: ResourceType | None = None
         module_chain = chain[:1]
-        if release and any(_releases_held(methods[name]) for name in release):
+        in_memory = _in_memory_attributes(cls)
+        if release and any(_releases_held(methods[name], in_memory) for name in release):
             result = ResourceType("user", f"'{cls.name}' object", release)
         if result is None:
             for base in cls.bases:
@@ -253,7 +442,12 @@ class ResourceFacts:
                     if isinstance(parent, ast.ClassDef):
                         inherited = self._class_type(parent, module_chain)
                 if inherited is not None:
-                    result = ResourceType("user", f"'{cls.name}' object", inherited.release)
+                    result = ResourceType(
+                        "user",
+                        f"'{cls.name}' object",
+                        inherited.release,
+                        wraps_file_objects=inherited.wraps_file_objects,
+                    )
                     break
         self._types[key] = result
         return result
@@ -286,7 +480,7 @@ class ResourceFacts:
                     return None
                 value = values[0]
             rtype = self.classify(value, inner)
-            if rtype is None or (found is not None and rtype != found):
+            if rtype is None or rtype is PROVISIONAL or (found is not None and rtype != found):
                 return None
             found = rtype
         self._types[key] = found
@@ -367,7 +561,7 @@ class ResourceFacts:
                 continue
             call = value.value if isinstance(value, ast.Await) else value
             assert isinstance(call, ast.Call)
-            yield Acquisition(node, target.id, call, rtype, _call_name(call))
+            yield Acquisition(node, target.id, call, rtype, _call_name(call), value)
 
     def global_uses(self) -> set[str]:
         """Names used inside any function or class of the module (module-level globals)."""
@@ -409,6 +603,12 @@ class ResourceFacts:
             if module_level and acq.name in self.global_uses():
                 continue  # a module global used by functions: long-lived by design
             finding = self._judge(acq, body, chain, module_level)
+            if finding is not None and acq.rtype is PROVISIONAL:
+                confirmed = self.classify(acq.stmt_value, chain, infer=True)
+                if confirmed is None or confirmed is PROVISIONAL:
+                    continue
+                real = dataclasses.replace(acq, rtype=confirmed)
+                finding = self._judge(real, body, chain, module_level)
             if finding is not None:
                 found.append(finding)
         return found
@@ -443,10 +643,11 @@ class ResourceFacts:
                 else "is never closed"
             )
             return Finding("GCL101", acq.call, {**where, "how": how})
-        if outcome.leaks_on_exception is not None and outcome.released:
-            return Finding(
-                "GCL103", acq.call, {**where, "origin": describe_raise(outcome.leaks_on_exception)}
-            )
+        origins = [
+            o for o in outcome.exception_origins if not _reports_failed_retries(o, acq, body)
+        ]
+        if origins and outcome.released:
+            return Finding("GCL103", acq.call, {**where, "origin": describe_raise(origins[0])})
         return None
 
 
@@ -454,6 +655,22 @@ def _kind_key(rtype: ResourceType) -> str:
     if rtype.noun == "archive":
         return "archive"
     return rtype.kind
+
+
+def _reports_failed_retries(origin: ast.AST, acq: Acquisition, body: list[ast.stmt]) -> bool:
+    """A ``raise`` after a loop that acquires the resource on each attempt.
+
+    ``for addr in addrs: try: sock = socket(); sock.connect(addr); break / except: close``
+    followed by ``if all failed: raise`` raises only when no attempt kept a resource.
+    """
+    if not isinstance(origin, ast.Raise):
+        return False
+    for loop in walk_shallow(body):
+        if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+            inside = {id(n) for n in ast.walk(loop)}
+            if id(acq.stmt) in inside and id(origin) not in inside:
+                return True
+    return False
 
 
 def is_detached(call: ast.Call) -> bool:
@@ -507,19 +724,29 @@ class _Uses:
                 ):
                     continue
                 return True
-            if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load):
-                return True
         return False
 
     def _quiet(self, call: ast.Call) -> bool:
         func = call.func
         if isinstance(func, ast.Name):
             return func.id in _QUIET_CALLS
-        if isinstance(func, ast.Attribute) and func.attr in _LOG_METHODS:
+        if not isinstance(func, ast.Attribute):
+            return False
+        if func.attr in _QUIET_METHODS:
+            return True
+        if isinstance(func.value, ast.Attribute) and ast.unparse(func.value) in _QUIET_STREAMS:
+            return True  # ``sys.stderr.write(...)``
+        if func.attr in _LOG_METHODS:
             base = func.value
             name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
             return "log" in name.lower()
-        return False
+        # E: a network client's own methods clean up after their own failures
+        # (``smtp.connect()`` that fails leaves no socket behind).
+        return (
+            self.acq.rtype.kind == "client"
+            and isinstance(func.value, ast.Name)
+            and func.value.id == self.name
+        )
 
     def _is_release_call(self, call: ast.Call) -> bool:
         func = call.func

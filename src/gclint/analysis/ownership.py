@@ -20,8 +20,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from gclint.analysis.flow import is_catch_all
-
 MAX_LOOP_PASSES = 8
 
 
@@ -70,14 +68,6 @@ def _passes_through(branch: Flow) -> bool:
     return any(status is Status.OPEN for status, _ in branch.normal)
 
 
-def _releases(entering: States, through: Flow) -> bool:
-    """Whether a handler entered with the resource open leaves it closed on every way out."""
-    if not any(status is Status.OPEN for status, _ in entering):
-        return False
-    groups = (through.normal, through.returns, through.breaks, through.continues, through.raises)
-    return not any(status is Status.OPEN for group in groups for status, _ in group)
-
-
 def _without_open(states: States) -> States:
     return {key: origin for key, origin in states.items() if key[0] is not Status.OPEN}
 
@@ -109,6 +99,7 @@ class Outcome:
 
     leaks_normally: bool = False  # some path without exceptions ends with the resource open
     leaks_on_exception: ast.AST | None = None  # a raising statement whose exception leaks it
+    exception_origins: list[ast.AST] = field(default_factory=list)  # every such statement
     rebinds: list[ast.expr | ast.stmt] = field(default_factory=list)  # rebound while open
     released: bool = False  # an explicit release happens on some path
     handed_off: bool = False
@@ -175,8 +166,12 @@ class _Interpreter:
         return {}
 
     def _simple(self, node: ast.AST, states: States, is_acquisition: bool = False) -> Flow:
-        raises = self._raising(node, states) if not is_acquisition else {}
-        after = self._apply(self.use_of(node, is_acquisition), states, node)
+        effect = self.use_of(node, is_acquisition)
+        # The acquisition itself, and a statement that releases or hands on the resource
+        # (``handle(p.wait())``, ``FileIO(fd)``), are not where it leaks.
+        transfers = effect in (Effect.ACQUIRE, Effect.RELEASE, Effect.HANDOFF, Effect.MANAGED)
+        raises = {} if transfers else self._raising(node, states)
+        after = self._apply(effect, states, node)
         return Flow(normal=after, raises=raises)
 
     # -- blocks ---------------------------------------------------------------------------------
@@ -344,17 +339,14 @@ class _Interpreter:
             continues=_merge(body.continues, orelse.continues),
             raises=orelse.raises,
         )
-        caught_by_all = any(is_catch_all(h) for h in node.handlers)
         if body.raises:
-            releases = False
+            # Exception types are not modelled: a try with handlers is taken to handle what
+            # its body raises (the author says which failures are expected there; other
+            # types are programming errors, not the paths a resource leaks on).
             for handler in node.handlers:
                 entering = self._apply(self.use_of(handler, False), body.raises, handler)
-                through = self.block(handler.body, entering)
-                outcome.absorb(through)
-                releases = releases or _releases(entering, through)
-            # A handler that releases the resource shows which exceptions the author expects
-            # there; other exception types are not counted as leaking it.
-            if not caught_by_all and not releases:
+                outcome.absorb(self.block(handler.body, entering))
+            if not node.handlers:
                 outcome.raises = _merge(outcome.raises, body.raises)
         if not node.finalbody:
             return outcome
@@ -396,9 +388,11 @@ def track(
         if status is Status.OPEN:
             if not exc:
                 outcome.leaks_normally = True
-            elif outcome.leaks_on_exception is None:
-                outcome.leaks_on_exception = origin
+            elif origin is not None:
+                outcome.exception_origins.append(origin)
     for (status, _exc), origin in flow.raises.items():
-        if status is Status.OPEN and outcome.leaks_on_exception is None:
-            outcome.leaks_on_exception = origin
+        if status is Status.OPEN and origin is not None:
+            outcome.exception_origins.append(origin)
+    if outcome.exception_origins:
+        outcome.leaks_on_exception = outcome.exception_origins[0]
     return outcome

@@ -25,12 +25,14 @@ class ResourceType:
     awaited: bool = False  # the factory is a coroutine (``await asyncpg.connect()``)
     fd: bool = False  # a raw descriptor (int), released by ``os.close(fd)``
     wraps_file_objects: bool = False  # also accepts an open file object, which it does not own
+    closes_when_exhausted: bool = False  # iterating it to the end closes it (fileinput)
 
 
 CLOSE = frozenset({"close"})
 _FILE = ResourceType("file", "file", CLOSE)
 _ARCHIVE = ResourceType("file", "archive", CLOSE, wraps_file_objects=True)
 _FILE_OR_WRAPPER = ResourceType("file", "file", CLOSE, wraps_file_objects=True)
+_FILEINPUT = ResourceType("file", "file input", CLOSE, closes_when_exhausted=True)
 _TEMPFILE = ResourceType("file", "temporary file", CLOSE)
 _TEMPDIR = ResourceType("tempdir", "temporary directory", frozenset({"cleanup"}))
 _DB = ResourceType("file", "database file", CLOSE)
@@ -39,7 +41,7 @@ _SCANDIR = ResourceType("file", "directory iterator", CLOSE)
 _SOCKET = ResourceType("socket", "socket", CLOSE)
 _SELECTOR = ResourceType("socket", "selector", CLOSE)
 _FD = ResourceType("fd", "file descriptor", frozenset(), fd=True)
-_PROCESS = ResourceType("process", "process", frozenset({"wait", "communicate"}))
+_PROCESS = ResourceType("process", "process", frozenset({"wait", "communicate", "poll"}))
 _POOL = ResourceType("pool", "process pool", frozenset({"close", "terminate", "join"}))
 _EXECUTOR = ResourceType("pool", "executor", frozenset({"shutdown"}))
 _MANAGER = ResourceType("pool", "manager process", frozenset({"shutdown"}))
@@ -73,8 +75,8 @@ FACTORIES: dict[str, ResourceType] = {
     "wave.open": _FILE_OR_WRAPPER,
     "aifc.open": _FILE_OR_WRAPPER,
     "sunau.open": _FILE_OR_WRAPPER,
-    "fileinput.input": _FILE,
-    "fileinput.FileInput": _FILE,
+    "fileinput.input": _FILEINPUT,
+    "fileinput.FileInput": _FILEINPUT,
     "tarfile.open": _ARCHIVE,
     "tarfile.TarFile": _ARCHIVE,
     "tarfile.TarFile.open": _ARCHIVE,

@@ -6,7 +6,7 @@ import ast
 import textwrap
 from typing import TYPE_CHECKING
 
-from gclint.analysis.acquisitions import ResourceFacts, is_detached
+from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts, is_detached
 from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, walk_shallow
 from gclint.analysis.resources import OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.diagnostics import FixSafety
@@ -1110,12 +1110,18 @@ class ResourceInExpression(Rule):
         expr: ast.AST = node
         if isinstance(parent, ast.Await) and parent.value is node:
             expr, parent = parent, self._grandparent()
-        rtype = facts.classify(expr, self.ctx.scope_chain())
-        if rtype is None or rtype.kind == "process":
-            return  # processes: GCL108
-        how = self._unbound_use(node, expr, parent)
+        how = self._unbound_use(node, expr, parent)  # cheap: only then ask what it returns
         if how is None:
             return
+        # astroid is asked (about calls into other project modules) only where the use surely
+        # leaks; ``project_call().method()`` is too common to infer every time.
+        opener = isinstance(node.func, ast.Attribute) and node.func.attr == "open"
+        strong = opener or not how.startswith("used through")
+        rtype = facts.classify(expr, self.ctx.scope_chain(), infer=strong)
+        if rtype is None or rtype is PROVISIONAL or rtype.kind == "process":
+            return  # not a resource (or not known to be one); processes: GCL108
+        if how == "iterated" and rtype.closes_when_exhausted:
+            return  # fileinput closes each file as it is exhausted
         self.report(
             node,
             noun=rtype.noun,
@@ -1142,9 +1148,8 @@ class ResourceInExpression(Rule):
             ):
                 return None  # open(p).close(): the touch idiom
             return f"used through '.{parent.attr}'"
-        if isinstance(parent, (ast.For, ast.AsyncFor)) and parent.iter is expr:
-            return "iterated"
-        if isinstance(parent, ast.comprehension) and parent.iter is expr:
+        iterated = isinstance(parent, (ast.For, ast.AsyncFor, ast.comprehension))
+        if iterated and getattr(parent, "iter", None) is expr:
             return "iterated"
         if isinstance(parent, ast.Expr):
             return "discarded"
@@ -1584,6 +1589,8 @@ class LockAcquireNotReleasedSafely(Rule):
             and ast.dump(sub.func.value) == key
         ]
         lock = ast.unparse(receiver)
+        if self._handed_on(receiver, body):
+            return  # passed to other code, which may release it (a signal between threads)
         if releases:
             ids = {id(r) for r in releases}
             if protected_by_try(self.ctx.ancestors, node, lambda n: id(n) in ids):
@@ -1594,6 +1601,16 @@ class LockAcquireNotReleasedSafely(Rule):
             return
         if not self._released_anywhere(key):
             self.report(node, call=ast.unparse(node), how="never released", lock=lock)
+
+    @staticmethod
+    def _handed_on(receiver: ast.AST, body: list[ast.stmt]) -> bool:
+        key = ast.dump(receiver)
+        for sub in walk_shallow(body):
+            if isinstance(sub, ast.Call) and any(
+                ast.dump(arg) == key for arg in (*sub.args, *(k.value for k in sub.keywords))
+            ):
+                return True
+        return False
 
     def _released_anywhere(self, key: str) -> bool:
         for sub in ast.walk(self.ctx.tree):

@@ -1,0 +1,240 @@
+"""What names cannot say: definitions in other project modules, and inferred types.
+
+gclint's analysis runs on the standard `ast`. Two questions need more than this file's names:
+
+* A call to something imported from the same project (``from .db import open_db``,
+  ``from myapp.net import Client``, or a sibling module of a script): `resolve_definition`
+  finds the ``def``/``class`` by following the import to its file (and through re-exports),
+  reads that module with `ast`, and the caller judges the definition with the same rules as a
+  local one, so a class or factory means the same wherever it is defined. No code is imported.
+* What an expression evaluates to (``data_dir().open()``: is the receiver a ``Path``?):
+  `Inference`, the one place that touches astroid, builds the file's astroid tree lazily, once,
+  only when a rule asks, and infers the expression.
+
+Any failure or ambiguity answers "unknown", and unknown means no diagnostic.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A ``def``/``class`` found in another module: its file and its `ast` node there."""
+
+    path: str
+    tree: ast.Module
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+def project_root(path: str) -> str | None:
+    """The directory holding the file's top-level package (what `import pkg` needs)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    found = None
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        found, directory = parent, parent
+    return found
+
+
+def project_package(path: str) -> str | None:
+    """The top-level package a file belongs to (walking up directories with __init__.py)."""
+    directory = os.path.dirname(os.path.abspath(path))
+    top = None
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        top = os.path.basename(directory)
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return top
+
+
+def is_project_import(qualname: str, importer: str, package: str | None) -> bool:
+    """Relative imports, absolute ones into the file's own top-level package, and (for a
+    file outside any package) its sibling modules."""
+    if qualname.startswith("."):
+        return True
+    top = qualname.partition(".")[0]
+    if top in STDLIB:
+        return False
+    if package is not None:
+        return top == package
+    return _module_file(os.path.dirname(os.path.abspath(importer)), [top]) is not None
+
+
+@lru_cache(maxsize=2048)
+def _parse_module(path: str, mtime: float) -> ast.Module | None:
+    try:
+        with open(path, "rb") as fh:
+            return ast.parse(fh.read(), filename=path)
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _module_tree(path: str) -> ast.Module | None:
+    try:
+        mtime = os.stat(path).st_mtime
+    except OSError:
+        return None
+    return _parse_module(path, mtime)
+
+
+def _key(node: ast.AST) -> tuple[str, int, int, int, int]:
+    return (
+        type(node).__name__,
+        getattr(node, "lineno", -1),
+        getattr(node, "col_offset", -1),
+        getattr(node, "end_lineno", -1) or -1,
+        getattr(node, "end_col_offset", -1) or -1,
+    )
+
+
+def _module_file(directory: str, parts: list[str]) -> str | None:
+    base = os.path.join(directory, *parts)
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _import_base(qualname: str, directory: str) -> tuple[str, list[str]]:
+    """Where an import found in a module of `directory` starts looking, and the dotted parts."""
+    level = len(qualname) - len(qualname.lstrip("."))
+    parts = qualname.lstrip(".").split(".")
+    if level:
+        for _ in range(level - 1):
+            directory = os.path.dirname(directory)
+        return directory, parts
+    root = project_root(os.path.join(directory, "__init__.py")) or directory
+    return root, parts
+
+
+@lru_cache(maxsize=8192)
+def resolve_definition(qualname: str, directory: str, depth: int = 0) -> Definition | None:
+    """Find the def/class a project import names by looking at the files themselves.
+
+    ``.net.Client`` imported by a module of ``app/`` is ``class Client`` in ``app/net.py`` (or a
+    name ``app/net/__init__.py`` re-exports). No import machinery runs; a name this cannot
+    find is None.
+    """
+    if depth > 4:
+        return None
+    directory, parts = _import_base(qualname, directory)
+    for cut in range(len(parts) - 1, 0, -1):
+        module = _module_file(directory, parts[:cut])
+        if module is None:
+            continue
+        rest = parts[cut:]
+        if len(rest) != 1:
+            return None
+        return _lookup(module, rest[0], depth)
+    return None
+
+
+def _lookup(module: str, name: str, depth: int) -> Definition | None:
+    tree = _module_tree(module)
+    if tree is None:
+        return None
+    found: list[ast.stmt] = []
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if stmt.name == name:
+                found.append(stmt)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                if (alias.asname or alias.name.partition(".")[0]) == name:
+                    found.append(stmt)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                found.append(stmt)
+    if len(found) != 1:
+        return None
+    node = found[0]
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return Definition(module, tree, node)
+    if isinstance(node, ast.ImportFrom):  # a re-export: follow it
+        alias = next(a for a in node.names if (a.asname or a.name) == name)
+        base = "." * node.level + (node.module or "")
+        target = f"{base}.{alias.name}" if node.module else base + alias.name
+        return resolve_definition(target, os.path.dirname(module), depth + 1)
+    return None
+
+
+class Inference:
+    """Lazily built astroid view of one file."""
+
+    def __init__(self, path: str, source: str | None = None) -> None:
+        self.path = path
+        self.source = source
+        self._module: Any = None
+        self._failed = False
+        self._nodes: dict[tuple[str, int, int, int, int], Any] | None = None
+
+    def _build(self) -> Any:
+        if self._module is None and not self._failed:
+            try:
+                import astroid
+
+                root = project_root(self.path)
+                if root is not None and root not in sys.path:
+                    sys.path.append(root)  # so that astroid finds the project's own modules
+                if self.source is not None:
+                    self._module = astroid.parse(self.source, path=self.path)
+                elif os.path.isfile(self.path):
+                    self._module = astroid.MANAGER.ast_from_file(self.path)
+                else:
+                    self._failed = True
+            except Exception:  # astroid cannot build it: every question is unanswerable
+                self._failed = True
+        return self._module
+
+    def _node_at(self, node: ast.AST) -> Any:
+        """The astroid node at the same position as a standard `ast` call or name."""
+        module = self._build()
+        if module is None:
+            return None
+        if self._nodes is None:
+            import astroid
+
+            self._nodes = {}
+            kinds = (astroid.nodes.Call, astroid.nodes.Name, astroid.nodes.Attribute)
+            for sub in module.nodes_of_class(kinds):
+                # ``f().g()``: calls and callees share a start; type and end tell them apart
+                key = (
+                    type(sub).__name__,
+                    sub.lineno,
+                    sub.col_offset,
+                    sub.end_lineno,
+                    sub.end_col_offset,
+                )
+                self._nodes.setdefault(key, sub)
+        return self._nodes.get(_key(node))
+
+    def instance_of(self, expr: ast.AST) -> str | None:
+        """The qualified class name of what `expr` surely evaluates to, or None."""
+        target = self._node_at(expr)
+        if target is None:
+            return None
+        try:
+            import astroid
+
+            names = set()
+            for value in target.infer():
+                if not isinstance(value, astroid.bases.Instance):
+                    return None
+                names.add(value.pytype())
+        except Exception:  # inference failed: unknown
+            return None
+        return names.pop() if len(names) == 1 else None
