@@ -131,6 +131,7 @@ _QUIET_METHODS = frozenset(
     }
 )
 _QUIET_STREAMS = frozenset({"sys.stderr", "sys.stdout"})
+_ESTABLISHING = frozenset({"connect", "open", "login", "start", "starttls", "bind", "listen"})
 _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
 _ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
 _RESOURCE_METHOD_NAMES = frozenset(method for _kind, method in RESOURCE_METHODS)
@@ -563,6 +564,17 @@ class ResourceFacts:
             assert isinstance(call, ast.Call)
             yield Acquisition(node, target.id, call, rtype, _call_name(call), value)
 
+    def _captured(self, scope: ast.AST) -> set[str]:
+        """Names of `scope` that a nested function, lambda or class refers to."""
+        body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
+        names: set[str] = set()
+        if isinstance(scope, ast.Module):
+            return names  # module level: handled by global_uses
+        for node in walk_shallow(body):
+            if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
+                names.update(s.id for s in ast.walk(node) if isinstance(s, ast.Name))
+        return names
+
     def global_uses(self) -> set[str]:
         """Names used inside any function or class of the module (module-level globals)."""
         if self._global_uses is None:
@@ -602,6 +614,8 @@ class ResourceFacts:
                 continue  # owned by the @contextmanager until its yield
             if module_level and acq.name in self.global_uses():
                 continue  # a module global used by functions: long-lived by design
+            if acq.name in self._captured(scope):
+                continue  # a closure may use (and close) it later: not sure, so silent
             finding = self._judge(acq, body, chain, module_level)
             if finding is not None and acq.rtype is PROVISIONAL:
                 confirmed = self.classify(acq.stmt_value, chain, infer=True)
@@ -617,7 +631,9 @@ class ResourceFacts:
         self, acq: Acquisition, body: list[ast.stmt], chain: Sequence[ast.AST], module_level: bool
     ) -> Finding | None:
         uses = _Uses(self, acq, chain)
-        outcome: Outcome = track(body, acq.name, acq.stmt, uses.effect, uses.may_raise)
+        outcome: Outcome = track(
+            body, acq.name, acq.stmt, uses.effect, uses.may_raise, flags=success_flags(acq, body)
+        )
         where = {
             "noun": acq.rtype.noun,
             "label": acq.label,
@@ -644,7 +660,9 @@ class ResourceFacts:
             )
             return Finding("GCL101", acq.call, {**where, "how": how})
         origins = [
-            o for o in outcome.exception_origins if not _reports_failed_retries(o, acq, body)
+            o
+            for o in outcome.exception_origins
+            if _touches(o, acq.name) and not _reports_failed_retries(o, acq, body)
         ]
         if origins and outcome.released:
             return Finding("GCL103", acq.call, {**where, "origin": describe_raise(origins[0])})
@@ -655,6 +673,54 @@ def _kind_key(rtype: ResourceType) -> str:
     if rtype.noun == "archive":
         return "archive"
     return rtype.kind
+
+
+def success_flags(acq: Acquisition, body: list[ast.stmt]) -> frozenset[str]:
+    """Names that say whether the acquisition succeeded.
+
+    ``try: current = pick(); stream = open(current) / except: current = None``: afterwards
+    `current` is true exactly when `stream` was opened, so ``if not current: return`` does not
+    leave `stream` open.
+    """
+    flags: set[str] = set()
+    for node in walk_shallow(body):
+        if not isinstance(node, ast.Try) or not node.handlers:
+            continue
+        in_body = {id(n) for stmt in node.body for n in ast.walk(stmt)}
+        if id(acq.stmt) not in in_body:
+            continue
+        assigned = {
+            t.id
+            for stmt in node.body
+            for n in ast.walk(stmt)
+            if isinstance(n, ast.Assign)
+            for t in n.targets
+            if isinstance(t, ast.Name)
+        }
+        for handler in node.handlers:
+            for n in ast.walk(handler):
+                if (
+                    isinstance(n, ast.Assign)
+                    and isinstance(n.value, ast.Constant)
+                    and not n.value.value
+                ):
+                    flags.update(
+                        t.id for t in n.targets if isinstance(t, ast.Name) and t.id in assigned
+                    )
+    flags.discard(acq.name)
+    return frozenset(flags)
+
+
+def _touches(origin: ast.AST, name: str) -> bool:
+    """Whether a statement that may raise works with the resource (``json.load(f)``,
+    ``sock.recv()``), or is a ``yield``, ``await`` or ``raise`` of its own. A failure in code
+    that does not touch it (``os.path.expanduser()``) is not the leak users need told about."""
+    for sub in walk_shallow([origin]):
+        if isinstance(sub, (ast.Yield, ast.YieldFrom, ast.Await, ast.Raise)):
+            return True
+        if isinstance(sub, ast.Name) and sub.id == name:
+            return True
+    return False
 
 
 def _reports_failed_retries(origin: ast.AST, acq: Acquisition, body: list[ast.stmt]) -> bool:
@@ -740,13 +806,12 @@ class _Uses:
             base = func.value
             name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
             return "log" in name.lower()
-        # E: a network client's own methods clean up after their own failures
-        # (``smtp.connect()`` that fails leaves no socket behind).
-        return (
-            self.acq.rtype.kind == "client"
-            and isinstance(func.value, ast.Name)
-            and func.value.id == self.name
-        )
+        # A network client's own methods clean up after their own failures (``smtp.connect()``
+        # that fails leaves no socket behind), and so do the methods that establish an
+        # object's connection (``client.connect()``): the object holds nothing after them.
+        own = isinstance(func.value, ast.Name) and func.value.id == self.name
+        kind = self.acq.rtype.kind
+        return own and (kind == "client" or (kind == "user" and func.attr in _ESTABLISHING))
 
     def _is_release_call(self, call: ast.Call) -> bool:
         func = call.func

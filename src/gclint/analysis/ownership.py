@@ -116,8 +116,10 @@ class _Interpreter:
         acquisition: ast.stmt,
         use_of: UseOf,
         may_raise: Callable[[ast.AST], bool],
+        flags: frozenset[str] = frozenset(),
     ) -> None:
         self.name = name
+        self.flags = flags
         self.acquisition = acquisition
         self.use_of = use_of
         self.may_raise = may_raise
@@ -252,7 +254,7 @@ class _Interpreter:
     def _tests_name(self, test: ast.AST) -> bool | None:
         """True if `test` is true whenever the tracked name holds the resource (``f``,
         ``f is not None``), False if it is then false (``not f``, ``f is None``)."""
-        if isinstance(test, ast.Name) and test.id == self.name:
+        if isinstance(test, ast.Name) and (test.id == self.name or test.id in self.flags):
             return True
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             inner = self._tests_name(test.operand)
@@ -261,7 +263,7 @@ class _Interpreter:
             isinstance(test, ast.Compare)
             and len(test.ops) == 1
             and isinstance(test.left, ast.Name)
-            and test.left.id == self.name
+            and (test.left.id == self.name or test.left.id in self.flags)
             and isinstance(test.comparators[0], ast.Constant)
             and test.comparators[0].value is None
         ):
@@ -289,7 +291,13 @@ class _Interpreter:
                 exits = _merge(exits, at_head.normal)
             body = self.block(node.body, at_head.normal)
             flow.absorb(body, normal=False)
-            again = _merge(entry, body.normal, body.continues)
+            back = _merge(body.normal, body.continues)
+            if isinstance(node, ast.While) and not infinite:
+                # ``while not current: current = open(...)``: the test may be what the body's
+                # acquisition made false, so an open resource leaves the loop here.
+                exits = _merge(exits, {k: o for k, o in back.items() if k[0] is Status.OPEN})
+                back = _without_open(back)
+            again = _merge(entry, back)
             if again == entry:
                 break
             entry = again
@@ -379,9 +387,15 @@ def track(
     acquisition: ast.stmt,
     use_of: UseOf,
     may_raise: Callable[[ast.AST], bool],
+    *,
+    flags: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """Follow the resource that `acquisition` binds to `name` through `body` (a whole scope)."""
-    interp = _Interpreter(name, acquisition, use_of, may_raise)
+    """Follow the resource that `acquisition` binds to `name` through `body` (a whole scope).
+
+    `flags` are success flags: names that hold a true value whenever the resource is open
+    (set in the same ``try`` as the acquisition, reset to None in its handler).
+    """
+    interp = _Interpreter(name, acquisition, use_of, may_raise, flags)
     flow = interp.block(body, {(Status.NONE, False): None})
     outcome = interp.outcome
     for (status, exc), origin in _merge(flow.normal, flow.returns).items():

@@ -1122,6 +1122,8 @@ class ResourceInExpression(Rule):
             return  # not a resource (or not known to be one); processes: GCL108
         if how == "iterated" and rtype.closes_when_exhausted:
             return  # fileinput closes each file as it is exhausted
+        if rtype.kind == "user" and how.startswith("used through"):
+            return  # ``Client(...).get()``: a project object may own nothing (not sure: silent)
         self.report(
             node,
             noun=rtype.noun,
