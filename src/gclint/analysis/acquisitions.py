@@ -523,13 +523,17 @@ class ResourceFacts:
                         found.setdefault(target.id, []).append(
                             value if value is not None else ast.Constant(None)
                         )
-                elif isinstance(node, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith)):
-                    targets = (
-                        [node.target]
-                        if isinstance(node, (ast.For, ast.AsyncFor))
-                        else [i.optional_vars for i in node.items if i.optional_vars]
-                    )
-                    for target in targets:
+                elif isinstance(node, (ast.With, ast.AsyncWith)):
+                    for item in node.items:
+                        bound = item.optional_vars
+                        if isinstance(bound, ast.Name):  # ``with ZipFile(p) as zf:``
+                            found.setdefault(bound.id, []).append(item.context_expr)
+                        elif bound is not None:
+                            for sub in ast.walk(bound):
+                                if isinstance(sub, ast.Name):
+                                    found.setdefault(sub.id, []).append(ast.Constant(None))
+                elif isinstance(node, (ast.For, ast.AsyncFor)):
+                    for target in [node.target]:
                         for sub in ast.walk(target):
                             if isinstance(sub, ast.Name):
                                 found.setdefault(sub.id, []).append(ast.Constant(None))
@@ -660,9 +664,7 @@ class ResourceFacts:
             )
             return Finding("GCL101", acq.call, {**where, "how": how})
         origins = [
-            o
-            for o in outcome.exception_origins
-            if _touches(o, acq.name) and not _reports_failed_retries(o, acq, body)
+            o for o in outcome.exception_origins if not _reports_failed_retries(o, acq, body)
         ]
         if origins and outcome.released:
             return Finding("GCL103", acq.call, {**where, "origin": describe_raise(origins[0])})
@@ -777,6 +779,10 @@ class _Uses:
         self.with_unclosed: list[ast.AST] = []
 
     def may_raise(self, node: ast.AST) -> bool:
+        """Whether `node` can raise while working with the resource (see `_touches`)."""
+        return self._may_raise(node) and _touches(node, self.name)
+
+    def _may_raise(self, node: ast.AST) -> bool:
         for sub in walk_shallow([node]) if not isinstance(node, SCOPE_BOUNDARIES) else ():
             if isinstance(sub, ast.Call):
                 if self._is_release_call(sub) or self._quiet(sub):

@@ -245,7 +245,7 @@ class _Interpreter:
         if isinstance(test, (ast.Name, ast.Attribute)):
             return True
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
-            if isinstance(test.ops[0], (ast.Is, ast.IsNot)):
+            if isinstance(test.ops[0], (ast.Is, ast.IsNot)) or self._tests_name(test) is not None:
                 return True
             sides = (test.left, *test.comparators)
             return any(isinstance(s, ast.Name) and s.id == self.name for s in sides)
@@ -259,6 +259,14 @@ class _Interpreter:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             inner = self._tests_name(test.operand)
             return None if inner is None else not inner
+        if (
+            isinstance(test, ast.Compare)
+            and len(test.ops) == 1
+            and isinstance(test.ops[0], ast.In)
+            and isinstance(test.left, ast.Constant)
+            and test.left.value == self.name
+        ):
+            return True  # ``if "conn" in locals():``
         if (
             isinstance(test, ast.Compare)
             and len(test.ops) == 1

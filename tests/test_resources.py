@@ -1,0 +1,487 @@
+"""GCL1xx analysis: ownership, paths and catalogue, case by case (beyond each rule's examples).
+
+Each case is a small module and the exact set of (code, line) gclint must report. Many come
+from false positives found on the corpus (docs/precision.md) and must stay silent.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import Runner
+
+from gclint import Config, check_source
+
+CASES: list[tuple[str, str, set[tuple[str, int]]]] = [
+    (
+        "flag-guarded close in finally",
+        """
+        def save(stream, dst):
+            close_dst = False
+            if isinstance(dst, str):
+                dst = open(dst, "wb")
+                close_dst = True
+            try:
+                stream.copy_to(dst)
+            finally:
+                if close_dst:
+                    dst.close()
+        """,
+        set(),
+    ),
+    (
+        "identity-guarded close",
+        """
+        import sys
+        def copy(path):
+            out = sys.stdout if path == "-" else open(path, "w")
+            g = open(path + ".bak", "w")
+            try:
+                g.write("x")
+            finally:
+                if g is not sys.stdout:
+                    g.close()
+        """,
+        set(),
+    ),
+    (
+        "close under 'if f is not None' in finally",
+        """
+        import socket
+        def send(port):
+            sock = None
+            try:
+                sock = socket.create_connection(("127.0.0.1", port))
+                sock.sendall(b"x")
+            finally:
+                if sock is not None:
+                    sock.close()
+        """,
+        set(),
+    ),
+    (
+        "handler closes and re-raises: typed handler counts",
+        """
+        import socket
+        def connect(addr):
+            sock = socket.socket()
+            try:
+                sock.connect(addr)
+            except OSError:
+                sock.close()
+                raise
+            return sock
+        """,
+        set(),
+    ),
+    (
+        "retry loop then raise when all attempts failed",
+        """
+        import socket
+        def connect(addrs):
+            err = None
+            for addr in addrs:
+                err = sock = None
+                try:
+                    sock = socket.socket()
+                    sock.connect(addr)
+                    break
+                except OSError as exc:
+                    err = exc
+                    if sock is not None:
+                        sock.close()
+            if err is not None:
+                raise err
+            return sock
+        """,
+        set(),
+    ),
+    (
+        "failing code that does not touch the resource is not reported",
+        """
+        import os
+        def run(path):
+            f = open(path)
+            home = os.path.expanduser("~")
+            data = f.read()
+            f.close()
+            return home, data
+        """,
+        {("GCL103", 3)},  # f.read() touches it
+    ),
+    (
+        "statement that releases is not where it leaks",
+        """
+        import subprocess
+        def run(cmd, handle):
+            pipe = subprocess.Popen(cmd)
+            handle(pipe.wait(), cmd)
+        """,
+        set(),
+    ),
+    (
+        "closure captures the resource",
+        """
+        def serve(stream):
+            class Delegate:
+                def finish(self):
+                    conn.close()
+            conn = open(stream)
+            return Delegate()
+        """,
+        set(),
+    ),
+    (
+        "success flag",
+        """
+        def first_readable(paths):
+            current = None
+            while paths and not current:
+                try:
+                    current = paths.pop(0)
+                    stream = open(current, "rb")
+                except OSError:
+                    current = None
+            if not current:
+                return None
+            return stream
+        """,
+        set(),
+    ),
+    (
+        "file-object wrappers do not own borrowed files",
+        """
+        import gzip
+        import wave
+        def decompress(fileobj, f):
+            g = gzip.GzipFile(fileobj=fileobj)
+            w = wave.open(f)
+            return g.read(), w.getnframes()
+        """,
+        set(),
+    ),
+    (
+        "gzip.open of a path is a resource",
+        """
+        import gzip
+        def read(path):
+            g = gzip.open(path)
+            return g.read()
+        """,
+        {("GCL101", 3)},
+    ),
+    (
+        "a close() that resets state does not make a resource",
+        """
+        class Handler:
+            def close(self):
+                self.status = None
+        def run():
+            h = Handler()
+            return h.status
+        """,
+        set(),
+    ),
+    (
+        "a class closing an in-memory buffer is not a resource",
+        """
+        import io
+        class Response:
+            def __init__(self, data):
+                self.io = io.BytesIO(data)
+            def close(self):
+                self.io.close()
+        def parse(data):
+            r = Response(data)
+            return r
+        def peek(data):
+            r = Response(data)
+            print(r)
+        """,
+        set(),
+    ),
+    (
+        "subclass of a resource is a resource",
+        """
+        import socket
+        class MySocket(socket.socket):
+            pass
+        def ping():
+            s = MySocket()
+            s.sendall(b"x")
+        """,
+        {("GCL101", 5)},
+    ),
+    (
+        "contextmanager owns what it acquires before yield; __enter__ too",
+        """
+        import contextlib
+        @contextlib.contextmanager
+        def opened(path):
+            f = open(path)
+            yield f
+            f.close()
+        class Opened:
+            def __enter__(self):
+                f = open("x")
+                self.f = f
+                return f
+        """,
+        set(),
+    ),
+    (
+        "module-level resource used by functions is long-lived by design",
+        """
+        import socket
+        _sock = socket.socket()
+        def send(data):
+            _sock.sendall(data)
+        """,
+        set(),
+    ),
+    (
+        "module-level script closing only on the happy path",
+        """
+        import json
+        f = open("config.json")
+        config = json.load(f)
+        f.close()
+        """,
+        {("GCL103", 2)},
+    ),
+    (
+        "awaited connection never closed",
+        """
+        import asyncpg
+        async def count(dsn):
+            conn = await asyncpg.connect(dsn)
+            return await conn.fetchval("select 1")
+        """,
+        {("GCL101", 3)},
+    ),
+    (
+        "a coroutine not awaited is not a resource",
+        """
+        import asyncpg
+        def start(dsn):
+            pending = asyncpg.connect(dsn)
+            return pending
+        """,
+        set(),
+    ),
+    (
+        "stdlib aliases resolve",
+        """
+        from sqlite3 import connect as db_connect
+        import socket as s
+        def a(path):
+            conn = db_connect(path)
+            conn.execute("select 1")
+        def b():
+            sock = s.socket()
+            sock.close()
+        """,
+        {("GCL101", 4)},
+    ),
+    (
+        "shadowed open is not a resource",
+        """
+        def f(open):
+            h = open("x")
+            return h.read()
+        """,
+        set(),
+    ),
+    (
+        "zip member opened from a local ZipFile",
+        """
+        import zipfile
+        def member(path):
+            with zipfile.ZipFile(path) as zf:
+                m = zf.open("a.txt")
+                return m.read()
+        """,
+        {("GCL101", 4)},
+    ),
+    (
+        "lock acquired and passed on is handed off",
+        """
+        import threading
+        def start(sync):
+            waiting = threading.Lock()
+            waiting.acquire()
+            sync(waiting)
+        """,
+        set(),
+    ),
+    (
+        "lock never released anywhere",
+        """
+        import threading
+        _lock = threading.Lock()
+        def enter():
+            _lock.acquire()
+            return 1
+        """,
+        {("GCL106", 4)},
+    ),
+    (
+        "GCL104 guarded by locals() and by name errors",
+        """
+        import sqlite3
+        def a(path):
+            try:
+                conn = sqlite3.connect(path)
+            finally:
+                if "conn" in locals():
+                    conn.close()
+        def b(path):
+            try:
+                conn = sqlite3.connect(path)
+            finally:
+                try:
+                    conn.close()
+                except NameError:
+                    pass
+        """,
+        set(),
+    ),
+    (
+        "GCL105 connection closed later in the scope",
+        """
+        import sqlite3
+        def add(path):
+            with sqlite3.connect(path) as conn:
+                conn.execute("select 1")
+            conn.close()
+        """,
+        set(),
+    ),
+    (
+        "fileinput iterated to the end closes its files",
+        """
+        import fileinput
+        def count(paths):
+            return sum(1 for _ in fileinput.input(paths))
+        """,
+        set(),
+    ),
+    (
+        "Popen polled counts as waited",
+        """
+        import subprocess
+        def alive(cmd):
+            p = subprocess.Popen(cmd)
+            return p.poll() is None
+        """,
+        set(),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "source", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_case(name: str, source: str, expected: set[tuple[str, int]]) -> None:
+    text = textwrap.dedent(source).strip("\n") + "\n"
+    found = {(d.code, d.line) for d in check_source(text, "case.py", Config(select=("GCL1",)))}
+    assert found == expected
+
+
+def test_extra_resource_factories(tmp_path: Path) -> None:
+    source = "import mydb\n\ndef f():\n    conn = mydb.open_pool()\n    conn.query()\n"
+    assert check_source(source, "x.py", Config()) == []
+    config = Config(extra_resource_factories=("mydb.open_pool",))
+    assert [d.code for d in check_source(source, "x.py", config)] == ["GCL101"]
+
+
+def test_allow_detached_processes(tmp_path: Path) -> None:
+    source = (
+        "import subprocess\n\ndef f(cmd):\n"
+        "    p = subprocess.Popen(cmd, start_new_session=True)\n    return p.pid\n"
+    )
+    assert [d.code for d in check_source(source, "x.py", Config())] == ["GCL108"]
+    assert check_source(source, "x.py", Config(allow_detached_processes=True)) == []
+
+
+PROJECT = {
+    "app/__init__.py": "",
+    "app/net.py": """
+        import pathlib
+        import socket
+
+
+        class Client:
+            def __init__(self, port):
+                self._sock = socket.create_connection(("127.0.0.1", port))
+
+            def close(self):
+                self._sock.close()
+
+
+        class Plain:
+            def close(self):
+                self.state = None
+
+
+        def open_db(path):
+            import sqlite3
+
+            return sqlite3.connect(path)
+
+
+        def data_dir():
+            return pathlib.Path("/tmp")
+        """,
+    "app/api.py": "from .net import Client as Client\n",
+    "app/main.py": """
+        from app import net
+        from .api import Client
+        from .net import Plain, data_dir, open_db
+
+
+        def ping(port):
+            c = Client(port)
+            c._sock.sendall(b"x")
+
+
+        def count(path):
+            conn = open_db(path)
+            return conn.execute("select 1").fetchone()
+
+
+        def size():
+            return len(data_dir().open().read())
+
+
+        def plain():
+            p = Plain()
+            return p.state
+
+
+        def qualified(port):
+            c = net.Client(port)
+            print(c)
+        """,
+}
+
+
+def test_definitions_in_other_project_modules(tmp_path: Path, gclint: Runner) -> None:
+    for name, text in PROJECT.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    result = gclint("check", "--isolated", "app")
+    main = (tmp_path / "app" / "main.py").read_text().splitlines()
+    found = set()
+    for line in result.stdout.splitlines():
+        _path, number, _col, rest = line.split(":", 3)
+        found.add((rest.split()[0], main[int(number) - 1].strip()))
+    # Client via a re-export and via the module, a factory, and Path.open() found by astroid;
+    # the class whose close() releases nothing is not a resource
+    assert found == {
+        ("GCL101", "c = Client(port)"),
+        ("GCL101", "conn = open_db(path)"),
+        ("GCL102", "return len(data_dir().open().read())"),
+        ("GCL101", "c = net.Client(port)"),
+    }, result.stdout
