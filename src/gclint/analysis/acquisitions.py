@@ -657,11 +657,13 @@ class ResourceFacts:
                 if is_detached(acq.call) and self.ctx.config.allow_detached_processes:
                     return None
                 return Finding("GCL108", acq.call, where)
-            how = (
-                "is not closed on every path"
-                if (outcome.released or outcome.handed_off)
-                else "is never closed"
-            )
+            if not (outcome.released or outcome.handed_off):
+                how = "is never closed"
+            elif outcome.leaking_returns:
+                line = outcome.leaking_returns[0].lineno
+                how = f"is still open when the function returns at line {line}"
+            else:
+                how = "is not closed on every path (a branch or loop skips the close)"
             return Finding("GCL101", acq.call, {**where, "how": how})
         origins = [
             o for o in outcome.exception_origins if not _reports_failed_retries(o, acq, body)

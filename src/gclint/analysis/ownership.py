@@ -98,6 +98,7 @@ class Outcome:
     """What happened to one acquisition along all paths of its scope."""
 
     leaks_normally: bool = False  # some path without exceptions ends with the resource open
+    leaking_returns: list[ast.Return] = field(default_factory=list)  # ``return`` with it open
     leaks_on_exception: ast.AST | None = None  # a raising statement whose exception leaks it
     exception_origins: list[ast.AST] = field(default_factory=list)  # every such statement
     rebinds: list[ast.expr | ast.stmt] = field(default_factory=list)  # rebound while open
@@ -198,6 +199,8 @@ class _Interpreter:
 
     def stmt_Return(self, node: ast.Return, states: States) -> Flow:
         step = self._simple(node, states)
+        if (Status.OPEN, False) in step.normal and node not in self.outcome.leaking_returns:
+            self.outcome.leaking_returns.append(node)
         return Flow(returns=step.normal, raises=step.raises)
 
     def stmt_Raise(self, node: ast.Raise, states: States) -> Flow:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts, is_detached
 from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, walk_shallow
-from gclint.analysis.resources import OWNERSHIP_METHODS, OWNERSHIP_TAKERS
+from gclint.analysis.resources import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
 
@@ -946,45 +946,6 @@ class ResourceInExpression(Rule):
     fix_safety = FixSafety.SAFE
     fix_title = "Hoist into 'with'"
     references = ("https://docs.python.org/3/library/pathlib.html#pathlib.Path.read_text",)
-    CONSUMERS = frozenset(
-        {
-            "builtins.len",
-            "builtins.list",
-            "builtins.tuple",
-            "builtins.set",
-            "builtins.sorted",
-            "builtins.enumerate",
-            "builtins.zip",
-            "builtins.map",
-            "builtins.filter",
-            "builtins.iter",
-            "builtins.next",
-            "builtins.sum",
-            "builtins.any",
-            "builtins.all",
-            "builtins.print",
-            "json.load",
-            "pickle.load",
-            "marshal.load",
-            "tomllib.load",
-            "plistlib.load",
-            "csv.reader",
-            "csv.DictReader",
-            "csv.writer",
-            "csv.DictWriter",
-            "shutil.copyfileobj",
-            "hashlib.file_digest",
-            "xml.etree.ElementTree.parse",
-            "xml.dom.minidom.parse",
-            "email.message_from_file",
-            "email.message_from_binary_file",
-            "yaml.load",
-            "yaml.safe_load",
-            "yaml.full_load",
-            "tomli.load",
-            "toml.load",
-        }
-    )
 
     invalid = (
         Example(
@@ -1166,7 +1127,7 @@ class ResourceInExpression(Rule):
             qual = self.ctx.qualname(func)
             if qual in OWNERSHIP_TAKERS:
                 return None
-            if qual in self.CONSUMERS:
+            if qual in BORROWERS:
                 return f"passed to '{ast.unparse(func)}()'"
             return None  # an unknown callee may keep it: not sure, so silent
         return None
