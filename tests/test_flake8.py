@@ -80,14 +80,34 @@ def test_enabled_by_default_beside_pyflakes(tmp_path: Path, flake8: Runner) -> N
     assert "GCL404" not in codes  # flake8's own noqa handling
 
 
+RESOURCES = """\
+import subprocess
+
+import mypkg.db
+
+
+def count(path):
+    conn = mypkg.db.connect(path)
+    return conn.query("select 1")
+
+
+def start(cmd):
+    proc = subprocess.Popen(cmd, start_new_session=True)
+    return proc.pid
+"""
+
+
 def test_options_from_flake8_config(tmp_path: Path, flake8: Runner) -> None:
-    (tmp_path / "example.py").write_text(SOURCE)
+    (tmp_path / "example.py").write_text(RESOURCES)
+    plain = flake8("--select", "GCL", "example.py")
+    assert [line.split()[1] for line in plain.stdout.splitlines()] == ["GCL108"]
     (tmp_path / "tox.ini").write_text(
         "[flake8]\ngclint-extra-resource-factories = mypkg.db.connect, mypkg.open_thing\n"
+        "gclint-allow-detached-processes = true\n"
     )
-    result = flake8("--select", "GCL", "example.py")
-    assert result.returncode == 1, result.stderr
-    assert "GCL401" in result.stdout
+    configured = flake8("--select", "GCL", "example.py")
+    assert configured.returncode == 1, configured.stderr
+    assert [line.split()[1] for line in configured.stdout.splitlines()] == ["GCL101"]
 
 
 def test_plugin_uses_the_given_tree_without_parsing(monkeypatch: pytest.MonkeyPatch) -> None:

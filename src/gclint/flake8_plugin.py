@@ -5,6 +5,7 @@ registered with flake8, so they can be set in flake8's configuration too::
 
     [flake8]
     gclint-extra-resource-factories = mypkg.open_db, mypkg.connect
+    gclint-allow-detached-processes = true
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ class Flake8Plugin:
             comma_separated_list=True,
             help="gclint: qualified names of functions that return resources (GCL1xx)",
         )
+        parser.add_option(
+            "--gclint-allow-detached-processes",
+            action="store_true",
+            default=False,
+            parse_from_config=True,
+            help="gclint: do not report processes started with start_new_session=True (GCL108)",
+        )
 
     @classmethod
     def parse_options(cls, options: Any) -> None:
@@ -45,6 +53,9 @@ class Flake8Plugin:
         cls.config = Config(
             select=("GCL",),
             extra_resource_factories=tuple(f.strip() for f in factories if f.strip()),
+            allow_detached_processes=bool(
+                getattr(options, "gclint_allow_detached_processes", False)
+            ),
         )
 
     def run(self) -> Iterator[tuple[int, int, str, type[Flake8Plugin]]]:
