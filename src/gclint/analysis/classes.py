@@ -276,7 +276,43 @@ class ClassModel:
 
 
 def _captures(node: ast.AST, name: str) -> bool:
-    return any(isinstance(sub, ast.Name) and sub.id == name for sub in ast.walk(node))
+    """Whether a lambda or nested function keeps `name` strongly (a closure over it).
+
+    Defaults are evaluated once, when the function is made, so ``def cb(ref=weakref.ref(self))``
+    holds only what the default holds; and ``weakref.ref(self)`` in the body holds nothing.
+    """
+    body: list[ast.AST] = (
+        [node.body] if isinstance(node, ast.Lambda) else list(getattr(node, "body", []))
+    )
+    if isinstance(node, (ast.Lambda, *FUNCTION_TYPES)):
+        args = node.args
+        own = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+        own |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        own |= {
+            sub.id
+            for part in body
+            for sub in ast.walk(part)
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)
+        }
+        if name in own:
+            return False  # its own parameter or local of that name, not the enclosing one
+        body += [d for d in (*args.defaults, *args.kw_defaults) if d is not None]
+    return any(_strong(part, name) for part in body)
+
+
+def _strong(tree: ast.AST, name: str) -> bool:
+    weak_calls = {
+        id(arg)
+        for sub in ast.walk(tree)
+        if isinstance(sub, ast.Call)
+        and (getattr(sub.func, "attr", None) or getattr(sub.func, "id", None))
+        in ("ref", "proxy", "WeakMethod")
+        for arg in sub.args
+    }
+    return any(
+        isinstance(sub, ast.Name) and sub.id == name and id(sub) not in weak_calls
+        for sub in ast.walk(tree)
+    )
 
 
 def _self_target(target: ast.AST, me: str) -> tuple[str | None, bool]:
