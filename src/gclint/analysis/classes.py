@@ -36,6 +36,8 @@ CONTAINER_STORES = frozenset(
     {"append", "add", "insert", "extend", "appendleft", "setdefault", "update", "register"}
 )
 PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
+# Methods whose first parameter is the class, not an instance.
+IMPLICIT_CLASS_METHODS = frozenset({"__init_subclass__", "__class_getitem__", "__new__"})
 
 
 class Kind(enum.Enum):
@@ -90,7 +92,26 @@ class ClassInfo:
         return any(base.is_bound_method(name) for base in self.bases)
 
     def cycle_stores(self) -> list[Store]:
-        return [s for s in self.stores if s.kind in (Kind.SELF, Kind.BOUND, Kind.CHILD)]
+        """Stores that make a cycle the class does not take down itself (see `managed`)."""
+        managed = self.managed()
+        return [
+            s
+            for s in self.stores
+            if s.kind in (Kind.SELF, Kind.BOUND, Kind.CHILD) and s.attr not in managed
+        ]
+
+    def managed(self) -> set[str]:
+        """Attributes the class itself resets outside ``__init__``: ``self.x = None``,
+        ``del self.x``, ``self.x = []``, ``self.x.clear()``, ``self.x.unregister(...)``. A cycle
+        through them is broken by the object's own life cycle (``close()``, ``__exit__``, a
+        drained queue), not left to the garbage collector."""
+        found: set[str] = set()
+        for info in (self, *self.bases):
+            for name, method in info.methods.items():
+                if name == "__init__":
+                    continue
+                found |= _resets(method)
+        return found
 
 
 def _decorator_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -148,6 +169,8 @@ class ClassModel:
                 info.methods[item.name] = item
                 decorators = _decorator_names(item)
                 if decorators & {"staticmethod", "classmethod", "property", "cached_property"}:
+                    info.unbound.add(item.name)
+                if item.name in IMPLICIT_CLASS_METHODS:
                     info.unbound.add(item.name)
                 if any(d.endswith("setter") or d.endswith("getter") for d in decorators):
                     info.unbound.add(item.name)
@@ -273,6 +296,33 @@ class ClassModel:
             for n in ast.walk(method)
             if isinstance(n, FUNCTION_TYPES) and n is not method and _captures(n, me)
         }
+
+
+_EMPTY = (ast.List, ast.Dict, ast.Set, ast.Tuple)
+_DRAINS = frozenset({"clear", "unregister", "remove", "pop", "popleft", "discard", "popitem"})
+
+
+def _resets(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    """Attribute names this method sets to None / empty, deletes, or drains (any receiver)."""
+    names: set[str] = set()
+    for node in ast.walk(method):
+        if isinstance(node, ast.Assign):
+            value = node.value
+            empty = (isinstance(value, ast.Constant) and value.value is None) or (
+                isinstance(value, _EMPTY) and not getattr(value, "elts", getattr(value, "keys", []))
+            )
+            if empty:
+                names.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
+        elif isinstance(node, ast.Delete):
+            names.update(t.attr for t in node.targets if isinstance(t, ast.Attribute))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _DRAINS
+            and isinstance(node.func.value, ast.Attribute)
+        ):
+            names.add(node.func.value.attr)
+    return names
 
 
 def _captures(node: ast.AST, name: str) -> bool:

@@ -172,13 +172,29 @@ class SelfReference(Rule):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         value = node.value
-        if not isinstance(value, ast.Name):
+        if not isinstance(value, ast.Name) or self._weak_name(value.id):
             return
         for target in node.targets:
             base = target.value if isinstance(target, (ast.Attribute, ast.Subscript)) else None
             if isinstance(base, ast.Name) and base.id == value.id:
                 self.report(node, text=ast.unparse(node), name=value.id)
                 return
+
+    def _weak_name(self, name: str) -> bool:
+        """The name holds a weak proxy (``root = weakref.proxy(...)``): no strong cycle."""
+        function = self.ctx.enclosing_function()
+        body = function.body if function is not None else self.ctx.tree.body
+        chain = self.ctx.scope_chain()
+        for sub in walk_shallow(body):
+            if (
+                isinstance(sub, ast.Assign)
+                and isinstance(sub.value, ast.Call)
+                and any(isinstance(t, ast.Name) and t.id == name for t in sub.targets)
+            ):
+                qual = self.ctx.scopes.qualname(sub.value.func, chain) or ""
+                if qual.endswith(("weakref.proxy", "weakref.ref", "_weakref.proxy")):
+                    return True
+        return False
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
@@ -356,7 +372,7 @@ class StrongBackReference(Rule):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         info = _model(self.ctx).info(node)
-        for store in info.stores:
+        for store in info.cycle_stores():
             if store.kind is Kind.CHILD:
                 self.report(
                     store.node,
@@ -366,10 +382,13 @@ class StrongBackReference(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``child.attr = owner`` plus ``owner.<x> = child`` / ``owner.<xs>.append(child)``."""
+        cls = enclosing_class(self.ctx.ancestors)
+        managed = _model(self.ctx).info(cls).managed() if cls is not None else set()
         edges: list[tuple[str, str, ast.AST]] = []  # (holder, held, statement)
         for stmt in walk_shallow(node.body):
-            for holder, held in _strong_edges(stmt):
-                edges.append((holder, held, stmt))
+            for holder, held, attr in _strong_edges(stmt):
+                if attr not in managed:
+                    edges.append((holder, held, stmt))
         reported: set[int] = set()
         for i, (holder, held, stmt) in enumerate(edges):
             for other_holder, other_held, other in edges[:i]:
@@ -385,14 +404,14 @@ class StrongBackReference(Rule):
     visit_AsyncFunctionDef = visit_FunctionDef
 
 
-def _strong_edges(stmt: ast.AST) -> list[tuple[str, str]]:
-    """(holder, held) name pairs a statement creates: ``a.x = b``, ``a.xs.append(b)``."""
-    out: list[tuple[str, str]] = []
+def _strong_edges(stmt: ast.AST) -> list[tuple[str, str, str]]:
+    """(holder, held, attribute) a statement creates: ``a.x = b``, ``a.xs.append(b)``."""
+    out: list[tuple[str, str, str]] = []
     if isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Name):
         for target in stmt.targets:
             root = _root_name(target)
             if root is not None and root != stmt.value.id and not isinstance(target, ast.Name):
-                out.append((root, stmt.value.id))
+                out.append((root, stmt.value.id, _first_attr(target)))
     elif (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Call)
@@ -402,8 +421,15 @@ def _strong_edges(stmt: ast.AST) -> list[tuple[str, str]]:
         root = _root_name(stmt.value.func.value)
         for arg in stmt.value.args:
             if isinstance(arg, ast.Name) and root is not None and root != arg.id:
-                out.append((root, arg.id))
+                out.append((root, arg.id, _first_attr(stmt.value.func.value)))
     return out
+
+
+def _first_attr(target: ast.AST) -> str:
+    """The attribute an edge goes through: ``a.xs[k]`` and ``a.xs.append`` -> 'xs'."""
+    while isinstance(target, ast.Subscript):
+        target = target.value
+    return target.attr if isinstance(target, ast.Attribute) else ""
 
 
 def _root_name(expr: ast.AST) -> str | None:
@@ -552,7 +578,7 @@ class BoundMethodStoredOnSelf(Rule):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         info = _model(self.ctx).info(node)
-        for store in info.stores:
+        for store in info.cycle_stores():
             if store.kind is Kind.BOUND:
                 self.report(store.node, text=ast.unparse(store.node), what=f"'{store.detail}'")
 
@@ -769,8 +795,10 @@ class ExceptionOrFrameKept(Rule):
         if not node.name:
             return
         name = node.name
+        cls = enclosing_class(self.ctx.ancestors)
+        managed = _model(self.ctx).info(cls).managed() if cls is not None else set()
         for stmt in walk_shallow(node.body):
-            stored = _stores_beyond(stmt, name)
+            stored = _stores_beyond(stmt, name) and _first_attr_of(stmt) not in managed
             if stored:
                 self.report(
                     stmt,
@@ -781,6 +809,8 @@ class ExceptionOrFrameKept(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         cleared = _cleared_in_finally(node)
+        handlers = _handler_ranges(node)
+        stores = _store_counts(node)
         for stmt in walk_shallow(node.body):
             if not (
                 isinstance(stmt, ast.Assign)
@@ -789,15 +819,28 @@ class ExceptionOrFrameKept(Rule):
             ):
                 continue
             name = stmt.targets[0].id
-            what = self._frame_value(stmt.value, node)
-            if what is None or name in cleared or _returned(node, name):
-                continue
+            what = self._frame_value(stmt.value, node, handlers, stmt)
+            if what is None or name in cleared or _returned(node, name) or stores[name] > 1:
+                continue  # deleted, returned, or rebound later (``while f := f.f_back``)
             self.report(stmt, text=ast.unparse(stmt), what=what, fix=f"'del {name}' in 'finally:'")
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def _frame_value(self, value: ast.AST, function: ast.AST) -> str | None:
+    def _frame_value(
+        self,
+        value: ast.AST,
+        function: ast.AST,
+        handlers: dict[str, list[ast.ExceptHandler]],
+        stmt: ast.stmt,
+    ) -> str | None:
+        """What the value keeps, if it makes a cycle with this function's frame.
+
+        A traceback does only when the exception was caught in this frame: the statement is
+        inside one of the function's own ``except`` blocks (for ``sys.exc_info()``), or the
+        exception is that block's ``as`` name (for ``e.__traceback__``).
+        """
         chain = self.ctx.scope_chain(function)
+        inside = [h for hs in handlers.values() for h in hs if _contains(h, stmt)]
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             qual = self.ctx.scopes.qualname(value.value.func, chain)
             index = value.slice
@@ -805,22 +848,49 @@ class ExceptionOrFrameKept(Rule):
                 qual == "sys.exc_info"
                 and isinstance(index, ast.Constant)
                 and index.value in (2, -1)
+                and inside
             ):
                 return "the traceback"
             return None
         if isinstance(value, ast.Call):
             qual = self.ctx.scopes.qualname(value.func, chain)
-            if qual == "sys._getframe" and (
-                not value.args
-                or (isinstance(value.args[0], ast.Constant) and value.args[0].value == 0)
-            ):
+            first = value.args[0] if value.args else None
+            current = first is None or (isinstance(first, ast.Constant) and first.value == 0)
+            if qual == "sys._getframe" and current:
                 return "the current frame"
-            if qual in ("inspect.currentframe", "sys.exc_info"):
-                return _FRAME_SOURCES[qual]
+            if qual == "inspect.currentframe":
+                return "the current frame"
+            if qual == "sys.exc_info" and inside:
+                return "the traceback"
             return None
-        if isinstance(value, ast.Attribute) and value.attr == "__traceback__":
+        if (
+            isinstance(value, ast.Attribute)
+            and value.attr == "__traceback__"
+            and isinstance(value.value, ast.Name)
+            and any(h.name == value.value.id for h in inside)
+        ):
             return "a traceback"
         return None
+
+
+def _handler_ranges(function: ast.AST) -> dict[str, list[ast.ExceptHandler]]:
+    handlers: dict[str, list[ast.ExceptHandler]] = {}
+    for node in walk_shallow(getattr(function, "body", [])):
+        if isinstance(node, ast.ExceptHandler):
+            handlers.setdefault(node.name or "", []).append(node)
+    return handlers
+
+
+def _contains(root: ast.AST, node: ast.AST) -> bool:
+    return any(n is node for n in ast.walk(root))
+
+
+def _store_counts(function: ast.AST) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for node in walk_shallow(getattr(function, "body", [])):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            counts[node.id] = counts.get(node.id, 0) + 1
+    return counts
 
 
 def _stores_beyond(stmt: ast.AST, name: str) -> bool:
@@ -831,7 +901,11 @@ def _stores_beyond(stmt: ast.AST, name: str) -> bool:
         and stmt.value.id == name
     ):
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-        return any(isinstance(t, (ast.Attribute, ast.Subscript)) for t in targets)
+        return any(
+            isinstance(t, ast.Subscript)
+            or (isinstance(t, ast.Attribute) and t.attr not in ("__cause__", "__context__"))
+            for t in targets
+        )
     if (
         isinstance(stmt, ast.Expr)
         and isinstance(stmt.value, ast.Call)
@@ -840,6 +914,19 @@ def _stores_beyond(stmt: ast.AST, name: str) -> bool:
     ):
         return any(isinstance(a, ast.Name) and a.id == name for a in stmt.value.args)
     return False
+
+
+def _first_attr_of(stmt: ast.AST) -> str:
+    """The attribute a store goes into (``self.err = e`` -> 'err'; ``self.errs.append`` ->
+    'errs')."""
+    if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+        target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+        return _first_attr(target)
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+        func = stmt.value.func
+        if isinstance(func, ast.Attribute):
+            return _first_attr(func.value)
+    return ""
 
 
 def _cleared_in_finally(function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -1364,6 +1451,7 @@ class MethodCacheKeepsInstance(Rule):
     )
     references = ("https://docs.python.org/3/faq/programming.html#how-do-i-cache-method-calls",)
     CACHES = frozenset({"functools.lru_cache", "functools.cache"})
+    TRANSPARENT = frozenset({"builtins.property", "abc.abstractmethod", "typing.override"})
 
     invalid = (
         Example(
@@ -1453,14 +1541,18 @@ class MethodCacheKeepsInstance(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         parent = self.ctx.parent()
-        if not isinstance(parent, ast.ClassDef):
+        if not isinstance(parent, ast.ClassDef) or node.name in ("__new__", "__init_subclass__"):
             return
+        if _rebound_in_class(parent, node):
+            return  # ``name = classmethod(name)`` later in the class body
         decorators = []
         for dec in node.decorator_list:
             target = dec.func if isinstance(dec, ast.Call) else dec
             qual = self.ctx.scopes.qualname(target, self.ctx.scope_chain())
             if qual in ("builtins.staticmethod", "builtins.classmethod"):
                 return
+            if qual not in (*self.CACHES, *self.TRANSPARENT):
+                return  # an unknown wrapper (``@classproperty``) may not pass instances
             decorators.append((dec, qual))
         args = [*node.args.posonlyargs, *node.args.args]
         if not args:
@@ -1668,6 +1760,15 @@ class WeakKeyValueReferencesKey(Rule):
                     found.update(ast.unparse(t) for t in sub.targets)
             self._weak_dicts = found
         return self._weak_dicts
+
+
+def _rebound_in_class(cls: ast.ClassDef, method: ast.AST) -> bool:
+    name = getattr(method, "name", "")
+    return any(
+        isinstance(item, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == name for t in item.targets)
+        for item in cls.body
+    )
 
 
 def _refers_to(value: ast.AST, key: str) -> bool:

@@ -294,9 +294,10 @@ class FinalizerReleasesResource(_DelRule):
     name = "finalizer-releases-resource"
     summary = "__del__ releases a resource while the class offers no context-manager protocol"
     message = (
-        "'{cls}.__del__' releases a resource ('{call}') but '{cls}' has no __enter__/__exit__: "
-        "callers cannot release it deterministically and it is held until the object is freed; "
-        "add the context-manager protocol (and weakref.finalize as a safety net)"
+        "'{cls}.__del__' releases a resource ('{call}') as cleanup, but '{cls}' has no "
+        "__enter__/__exit__ for 'with': when a caller does not release it, the release waits "
+        "for the object to be freed (late in a cycle, maybe never at exit); add the "
+        "context-manager protocol, and weakref.finalize as a safety net"
     )
     references = (DEL_DOCS, FINALIZE_DOCS)
 
@@ -749,6 +750,7 @@ class FinalizerKeepsObjectAlive(Rule):
                 isinstance(callback, ast.Attribute)
                 and isinstance(callback.value, ast.Name)
                 and self._is_local_object(callback.value.id)
+                and self._bound_to(callback, callback.value.id)
             ):
                 self.report(node, text=ast.unparse(node), obj=callback.value.id)
 
@@ -996,9 +998,10 @@ class UnsafeFinalizerBody(_DelRule):
         )
         if init is None:
             return None
-        safe = _set_before_raising(init)
+        safe = _set_before_raising(init) | self._class_defaults(cls)
         guarded = _guarded_attrs(finalizer, me)
-        for sub in walk_shallow(finalizer.body):
+        body = _after_early_return(finalizer.body, me, safe)
+        for sub in walk_shallow(body):
             if (
                 isinstance(sub, ast.Attribute)
                 and isinstance(sub.value, ast.Name)
@@ -1016,6 +1019,24 @@ class UnsafeFinalizerBody(_DelRule):
                     f"'{sub.attr}', None)"
                 )
         return None
+
+    def _class_defaults(self, cls: ast.ClassDef) -> set[str]:
+        """Attributes with a value in the class body (of the class or its local bases): an
+        instance that lacks them still reads the class's value."""
+        names: set[str] = set()
+        pending = [self.ctx.shared(ClassModel).info(cls)]
+        while pending:
+            info = pending.pop()
+            pending.extend(info.bases)
+            for item in info.node.body:
+                if isinstance(item, ast.Assign):
+                    names.update(t.id for t in item.targets if isinstance(t, ast.Name))
+                elif isinstance(item, ast.AnnAssign) and item.value is not None:
+                    if isinstance(item.target, ast.Name):
+                        names.add(item.target.id)
+                elif isinstance(item, FUNCTION_TYPES):
+                    names.add(item.name)
+        return names
 
     def _lock(self, finalizer: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
         for sub in walk_shallow(finalizer.body):
@@ -1054,6 +1075,26 @@ class UnsafeFinalizerBody(_DelRule):
                     "is resurrected and its finalizer will not run again"
                 )
         return None
+
+
+def _after_early_return(body: list[ast.stmt], me: str, safe: set[str]) -> list[ast.stmt]:
+    """``if not self._created: return`` guards the rest of __del__: only what comes before the
+    guard is read unconditionally."""
+    for index, stmt in enumerate(body):
+        if (
+            isinstance(stmt, ast.If)
+            and stmt.body
+            and isinstance(stmt.body[-1], ast.Return)
+            and any(
+                isinstance(n, ast.Attribute)
+                and isinstance(n.value, ast.Name)
+                and n.value.id == me
+                and n.attr in safe
+                for n in ast.walk(stmt.test)
+            )
+        ):
+            return body[: index + 1]
+    return body
 
 
 def _set_before_raising(init: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
