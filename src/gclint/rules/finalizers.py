@@ -1001,7 +1001,7 @@ class UnsafeFinalizerBody(_DelRule):
         safe = _set_before_raising(init) | self._class_defaults(cls)
         guarded = _guarded_attrs(finalizer, me)
         body = _after_early_return(finalizer.body, me, safe)
-        for sub in walk_shallow(body):
+        for sub in _unguarded(body, me):
             if (
                 isinstance(sub, ast.Attribute)
                 and isinstance(sub.value, ast.Name)
@@ -1077,6 +1077,26 @@ class UnsafeFinalizerBody(_DelRule):
         return None
 
 
+def _unguarded(body: list[ast.stmt], me: str) -> list[ast.AST]:
+    """The statements of __del__ that run whatever the object's state: reads under an ``if``
+    that tests the object itself (``if not self.closed:``) are taken as guarded."""
+    out: list[ast.AST] = []
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.If) and any(
+            isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me
+            for n in ast.walk(node.test)
+        ):
+            out.append(node.test)
+            continue
+        if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
+            continue
+        out.append(node)
+        stack.extend(ast.iter_child_nodes(node))
+    return out
+
+
 def _after_early_return(body: list[ast.stmt], me: str, safe: set[str]) -> list[ast.stmt]:
     """``if not self._created: return`` guards the rest of __del__: only what comes before the
     guard is read unconditionally."""
@@ -1097,24 +1117,80 @@ def _after_early_return(body: list[ast.stmt], me: str, safe: set[str]) -> list[a
     return body
 
 
+# Calls that cannot fail with no or constant arguments: building empty containers, counters
+# and synchronisation primitives.
+_SAFE_CALLS = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "tuple",
+        "frozenset",
+        "object",
+        "bytearray",
+        "count",
+        "deque",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "Lock",
+        "RLock",
+        "Event",
+        "Condition",
+        "Semaphore",
+        "WeakSet",
+        "WeakValueDictionary",
+        "WeakKeyDictionary",
+        "get_ident",
+        "monotonic",
+        "time",
+        "perf_counter",
+    }
+)
+
+
+def _can_raise(node: ast.AST) -> bool:
+    """Whether evaluating `node` can raise (calls other than the safe ones above; await).
+
+    ``super().__init__(...)`` is taken not to raise: a base initialiser that fails is the base
+    class's business, and treating every one as raising makes every subclass suspect.
+    """
+    for sub in ast.walk(node):
+        if isinstance(sub, (ast.Await, ast.Raise)):
+            return True
+        if not isinstance(sub, ast.Call):
+            continue
+        func = sub.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name == "__init__" and isinstance(func, ast.Attribute):
+            receiver = func.value
+            if isinstance(receiver, ast.Call) and getattr(receiver.func, "id", "") == "super":
+                continue
+        if name in _SAFE_CALLS and all(isinstance(a, ast.Constant) for a in sub.args):
+            continue
+        if name == "super":
+            continue
+        return True
+    return False
+
+
 def _set_before_raising(init: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Attributes of self that __init__ sets before any statement that can raise."""
     me_args = [*init.args.posonlyargs, *init.args.args]
     me = me_args[0].arg if me_args else "self"
     safe: set[str] = set()
     for stmt in init.body:
-        raising = any(isinstance(n, (ast.Call, ast.Await, ast.Raise)) for n in ast.walk(stmt))
-        if isinstance(stmt, ast.Assign):
-            targets = [
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            names = [
                 t.attr
-                for t in stmt.targets
+                for t in targets
                 if isinstance(t, ast.Attribute) and getattr(t.value, "id", None) == me
             ]
-            value_raises = any(isinstance(n, (ast.Call, ast.Await)) for n in ast.walk(stmt.value))
-            if not value_raises:
-                safe.update(targets)
+            if stmt.value is not None and not _can_raise(stmt.value):
+                safe.update(names)
                 continue
-        if raising:
+        if _can_raise(stmt):
             break
     return safe
 
