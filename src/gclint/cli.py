@@ -8,6 +8,8 @@ or configuration). Errors are one line each; no traceback reaches the user.
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import os
 import sys
 from collections import Counter
@@ -18,7 +20,7 @@ from typing import Any
 from gclint import __version__
 from gclint.config import Config, ConfigError, parse_list, parse_per_file_ignores, resolve_config
 from gclint.diagnostics import Diagnostic
-from gclint.discovery import Missing, discover
+from gclint.discovery import Missing, Unreadable, discover
 from gclint.engine import FileResult, check_file, error_diagnostic
 from gclint.reporters import REPORTERS
 
@@ -92,7 +94,29 @@ def _normalise_argv(argv: Sequence[str]) -> list[str]:
     return ["check", *args]
 
 
+def _lenient(exc: UnicodeError) -> tuple[str | bytes, int]:
+    """Encoding error handler for output: a file name with undecodable bytes (held as lone
+    surrogates) is written back as those bytes; any other unencodable character as an escape."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    try:
+        return codecs.lookup_error("surrogateescape")(exc)
+    except UnicodeError:
+        return codecs.lookup_error("backslashreplace")(exc)
+
+
+codecs.register_error("gclint-lenient", _lenient)
+
+
+def _lenient_output() -> None:
+    """Printing a diagnostic must never fail (PYTHONIOENCODING=utf-8 makes stdout strict)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper) and stream.errors in ("strict", None):
+            stream.reconfigure(errors="gclint-lenient")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _lenient_output()
     args = build_parser().parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
     try:
         if args.command == "rules":
@@ -206,6 +230,9 @@ def _run(paths: list[str], config: Config, args: argparse.Namespace) -> list[Fil
         if isinstance(item, Missing):
             message = "cannot read: no such file or directory"
             results.append(FileResult(item.path, [error_diagnostic(item.path, "GCL002", message)]))
+        elif isinstance(item, Unreadable):
+            error = error_diagnostic(item.path, "GCL002", item.reason)
+            results.append(FileResult(item.path, [error]))
         else:
             results.append(check_file(item, config, noqa=noqa))
     return results

@@ -18,6 +18,14 @@ class Missing:
     path: str
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A directory that could not be listed, so its files are not checked (reported as GCL002)."""
+
+    path: str
+    reason: str
+
+
 def _display(path: str) -> str:
     norm = os.path.normpath(path)
     return norm if not norm.startswith("./") else norm[2:]
@@ -25,7 +33,7 @@ def _display(path: str) -> str:
 
 def discover(
     paths: Sequence[str], config: Config, force_exclude: bool = False
-) -> Iterator[str | Missing]:
+) -> Iterator[str | Missing | Unreadable]:
     """Yield the files to check, in a stable order, once each.
 
     Directories are walked without following symbolic links to directories (so a link loop
@@ -46,7 +54,7 @@ def discover(
         if os.path.isdir(path):
             if force_exclude and config.is_excluded(path) and path != ".":
                 continue
-            yield from (p for p in _walk(path, config) if once(p))
+            yield from (p for p in _walk(path, config) if not isinstance(p, str) or once(p))
         elif os.path.lexists(path):
             if force_exclude and (config.is_excluded(path) or _under_excluded_dir(path, config)):
                 continue
@@ -65,8 +73,10 @@ def _under_excluded_dir(path: str, config: Config) -> bool:
     return False
 
 
-def _walk(root: str, config: Config) -> Iterator[str]:
-    for directory, dirnames, filenames in os.walk(root, followlinks=False):
+def _walk(root: str, config: Config) -> Iterator[str | Unreadable]:
+    errors: list[OSError] = []  # directories os.walk could not list (it would skip them silently)
+    for directory, dirnames, filenames in os.walk(root, onerror=errors.append, followlinks=False):
+        yield from _unreadable(errors)
         dirnames[:] = sorted(
             d for d in dirnames if not config.is_excluded(os.path.join(directory, d))
         )
@@ -75,3 +85,11 @@ def _walk(root: str, config: Config) -> Iterator[str]:
                 path = os.path.join(directory, name)
                 if not config.is_excluded(path):
                     yield _display(path)
+    yield from _unreadable(errors)
+
+
+def _unreadable(errors: list[OSError]) -> Iterator[Unreadable]:
+    while errors:
+        exc = errors.pop(0)
+        reason = (exc.strerror or str(exc)).lower()
+        yield Unreadable(_display(str(exc.filename or "?")), f"cannot read directory: {reason}")

@@ -2,13 +2,22 @@
 
 `check_tree` is what the flake8 plugin calls with the tree flake8 already parsed; `check_source`
 and `check_file` add decoding, parsing and ``# noqa`` for the CLI. An exception raised by one rule
-on one file becomes a GCL000 diagnostic for that file and disables only that rule there.
+on one file becomes a GCL000 diagnostic for that file and disables only that rule there; an
+exception anywhere else in checking a file becomes a GCL000 for that file, never a crash.
+
+A rule that runs out of recursion on a deeply nested file (a 2,000-branch ``elif`` chain) is not
+reported straight away: the whole file is checked again in a thread with a large stack and a
+high recursion limit (`DEEP_STACK_SIZE`, `DEEP_RECURSION_LIMIT`), and only what still fails there
+becomes GCL000.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import dataclasses
+import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +31,8 @@ from gclint.source import SourceError, SourceText, decode, parse, read_source
 
 Handler = Callable[[ast.AST], None]
 DEFAULT_CONFIG = Config()
+DEEP_RECURSION_LIMIT = 100_000
+DEEP_STACK_SIZE = 512 * 1024 * 1024  # reserved, not committed: only touched pages use memory
 
 
 def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
@@ -74,13 +85,26 @@ def check_tree(
     rules: Sequence[type[Rule]] | None = None,
 ) -> list[Diagnostic]:
     """Run the selected rules over an already parsed tree (no ``noqa`` filtering)."""
+    result, recursed = _check_tree(tree, path, config, rules)
+    if recursed:
+        deep = _run_deep(lambda: _check_tree(tree, path, config, rules)[0])
+        if deep is not None:
+            result = deep
+    return result
+
+
+def _check_tree(
+    tree: ast.Module, path: str, config: Config, rules: Sequence[type[Rule]] | None
+) -> tuple[list[Diagnostic], bool]:
+    """The diagnostics, and whether a rule failed with a RecursionError."""
     ctx = Context(tree, path, config)
     rule_types = selected_rules(config, path) if rules is None else rules
-    instances = [rule_type(ctx) for rule_type in rule_types]
-    dispatcher = _Dispatcher(instances)
     errors: list[Diagnostic] = []
+    recursed = False
 
-    def fail(rule: Rule, node: ast.AST | None, exc: BaseException) -> None:
+    def report(rule: type[Rule] | Rule, node: ast.AST | None, exc: BaseException) -> None:
+        nonlocal recursed
+        recursed = recursed or isinstance(exc, RecursionError)
         line = getattr(node, "lineno", 1) if node is not None else 1
         col = getattr(node, "col_offset", 0) if node is not None else 0
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
@@ -93,6 +117,17 @@ def check_tree(
                 col,
             )
         )
+
+    instances = []
+    for rule_type in rule_types:
+        try:
+            instances.append(rule_type(ctx))
+        except Exception as exc:  # isolate one rule's failure
+            report(rule_type, None, exc)
+    dispatcher = _Dispatcher(instances)
+
+    def fail(rule: Rule, node: ast.AST | None, exc: BaseException) -> None:
+        report(rule, node, exc)
         dispatcher.drop(rule)
 
     def call(table: dict[type[ast.AST], list[tuple[Rule, Handler]]], node: ast.AST) -> None:
@@ -132,7 +167,34 @@ def check_tree(
 
     result = ctx.diagnostics + errors
     result.sort(key=Diagnostic.sort_key)
-    return result
+    return result, recursed
+
+
+def _run_deep(work: Callable[[], list[Diagnostic]]) -> list[Diagnostic] | None:
+    """`work()` in a thread with a large stack and a high recursion limit; None if that fails."""
+    outcome: list[list[Diagnostic]] = []
+
+    def target() -> None:
+        # on failure, keep the first attempt's GCL000 rather than print a thread's traceback
+        with contextlib.suppress(BaseException):
+            outcome.append(work())
+
+    limit = sys.getrecursionlimit()
+    try:
+        previous = threading.stack_size(DEEP_STACK_SIZE)
+    except (ValueError, RuntimeError):  # a platform that cannot size thread stacks
+        return None
+    try:
+        thread = threading.Thread(target=target, name="gclint-deep", daemon=True)
+        sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+        thread.start()
+        thread.join()
+    except RuntimeError:  # cannot start a thread (resource limits)
+        return None
+    finally:
+        threading.stack_size(previous)
+        sys.setrecursionlimit(limit)
+    return outcome[0] if outcome else None
 
 
 @dataclass
@@ -156,8 +218,13 @@ def check_text(
         tree = parse(text, path)
     except SourceError as err:
         return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
-    diagnostics = to_character_columns(check_tree(tree, path, config), text)
-    return filter_noqa(diagnostics, text) if noqa else diagnostics
+    try:
+        diagnostics = to_character_columns(check_tree(tree, path, config), text)
+        return filter_noqa(diagnostics, text) if noqa else diagnostics
+    except Exception as exc:  # a bug outside any one rule: this file only, never the run
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        message = f"internal error in gclint: {detail}; please report"
+        return [error_diagnostic(path, "GCL000", message)]
 
 
 def to_character_columns(diagnostics: list[Diagnostic], text: str) -> list[Diagnostic]:

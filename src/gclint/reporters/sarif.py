@@ -35,7 +35,10 @@ def _artifact(path: str) -> dict[str, str]:
     """An artifactLocation: absolute paths as file URIs, relative ones against %SRCROOT%."""
     if os.path.isabs(path):
         return {"uri": Path(path).as_uri()}  # no uriBaseId with an absolute URI (SARIF 3.4.4)
-    return {"uri": quote(Path(path).as_posix()), "uriBaseId": "%SRCROOT%"}
+    return {
+        "uri": quote(Path(path).as_posix(), errors="surrogateescape"),
+        "uriBaseId": "%SRCROOT%",
+    }
 
 
 def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_source: bool) -> str:

@@ -1,0 +1,154 @@
+"""Property tests: gclint never raises, on any program hypothesmith can write or any bytes at all.
+
+Bounded for the normal suite (a few hundred examples, derandomized so every run checks the same
+programs); `bench/fuzz.py` runs the same properties for thousands of examples with a random seed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import re
+import shutil
+import tempfile
+import tokenize
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
+
+# Hypothesis caches under ./.hypothesis even without a database, and hypothesmith fills that
+# cache as it is imported: point it at a temporary directory first (removed after the module).
+_HOME = tempfile.mkdtemp(prefix="gclint-hypothesis-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)  # also when no test here runs
+set_hypothesis_home_dir(_HOME)
+hypothesmith = pytest.importorskip("hypothesmith")
+
+from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gclint import Diagnostic, check_source  # noqa: E402
+
+# hypothesmith compiles what it generates: CPython's own SyntaxWarnings are noise here
+pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
+CODE = re.compile(r"^GCL\d{3}$")
+BOUNDED = settings(
+    max_examples=150,
+    deadline=None,
+    database=None,  # leave no .hypothesis directory behind
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+    # no Phase.explain: it writes a patch file under the storage directory on failure
+    phases=[Phase.explicit, Phase.generate, Phase.shrink],
+)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _hypothesis_home() -> Iterator[None]:
+    yield
+    shutil.rmtree(_HOME, ignore_errors=True)  # (left pointing there: nothing may write to ./)
+
+
+def compiles(source: str | bytes) -> bool:
+    """Whether CPython reads and compiles the source (then gclint must parse it too).
+
+    Bytes are first decoded as ``python file.py`` does (BOM, coding cookie, else strict UTF-8):
+    ``compile(bytes)`` alone accepts bytes that are not UTF-8 inside a comment, which
+    ``python file.py`` rejects (SyntaxError: Non-UTF-8 code ...) and gclint reports as GCL002.
+    """
+    try:
+        if isinstance(source, bytes):
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+            source.decode(encoding)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(source, "fuzz.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, LookupError, MemoryError, RecursionError, OverflowError):
+        return False
+    return True
+
+
+def check_sane(source: str | bytes, diagnostics: list[Diagnostic]) -> None:
+    """Every diagnostic is well-formed; no internal error; no parse error on code that compiles."""
+    text = source if isinstance(source, str) else None
+    n_lines = len(text.splitlines()) if text is not None else None
+    for d in diagnostics:
+        assert CODE.match(d.code), d
+        assert d.path == "fuzz.py"
+        assert d.message, d
+        assert "\n" not in d.message, d
+        assert d.line >= 1, d
+        assert d.col >= 0, d
+        assert (d.range.end_line, d.range.end_col) >= (d.line, d.col) or d.is_error, d
+        if n_lines is not None and not d.is_error:
+            assert d.line <= max(n_lines, 1), d
+        assert d.is_error == d.code.startswith("GCL0"), d
+        assert d.code != "GCL000", f"internal error: {d.message}\n--- source ---\n{source!r}"
+    if compiles(source):
+        assert not [d for d in diagnostics if d.code in ("GCL001", "GCL002")], (
+            diagnostics,
+            source,
+        )
+
+
+def check(source: str | bytes) -> list[Diagnostic]:
+    diagnostics = check_source(source, "fuzz.py")  # must not raise: that is the property
+    check_sane(source, diagnostics)
+    return diagnostics
+
+
+@BOUNDED
+@given(hypothesmith.from_grammar())
+def test_programs_from_the_grammar(source: str) -> None:
+    check(source)
+
+
+@settings(BOUNDED, max_examples=100)  # libcst's generation is slow: ~0.1 s an example
+@given(hypothesmith.from_node())
+def test_programs_from_libcst_nodes(source: str) -> None:
+    check(source)
+
+
+@settings(BOUNDED, max_examples=100)
+@given(hypothesmith.from_grammar(), st.data())
+def test_damaged_programs(source: str, data: st.DataObject) -> None:
+    """A program with one character deleted, duplicated or replaced: parse errors, cleanly."""
+    if not source:
+        return
+    i = data.draw(st.integers(0, len(source) - 1), label="position")
+    edit = data.draw(st.sampled_from(["delete", "duplicate", "replace"]), label="edit")
+    if edit == "delete":
+        damaged = source[:i] + source[i + 1 :]
+    elif edit == "duplicate":
+        damaged = source[:i] + source[i] + source[i:]
+    else:
+        damaged = source[:i] + data.draw(st.characters(), label="char") + source[i + 1 :]
+    check(damaged)
+    check(damaged.encode("utf-8", "surrogatepass"))
+
+
+@BOUNDED
+@given(st.binary(max_size=512))
+def test_arbitrary_bytes(raw: bytes) -> None:
+    check(raw)
+
+
+@BOUNDED
+@given(
+    st.sampled_from([b"", b"\xef\xbb\xbf"]),
+    st.sampled_from(
+        [b"", b"# coding: latin-1\n", b"# -*- coding: klingon -*-\n", b"# coding: utf-16\n"]
+    ),
+    st.binary(max_size=64),
+)
+def test_bytes_with_bom_and_cookies(bom: bytes, cookie: bytes, body: bytes) -> None:
+    check(bom + cookie + b"x = 1\n" + body)
+
+
+def test_the_examples_above_are_really_run() -> None:
+    """A canary: a known finding comes out of `check`, so the properties are not vacuous."""
+    source = "import gc\n\n\ndef f(rows):\n    gc.disable()\n    rows.sort()\n    gc.enable()\n"
+    assert [d.code for d in check(source)] == ["GCL401"]
