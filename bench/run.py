@@ -786,9 +786,11 @@ def part_table(part: Part) -> str:
             continue
         rss = m.rss_kb * 1024 / 1e6
         flag = " ⚠" if row.disturbed else ""
+        same = row.lines == part.lines  # a sample row: the ratios would compare different files
         rows.append(
             f"| {row.label} | {m.wall:.2f} | {m.cpu:.2f} | {rss:.0f} "
-            f"| {_fmt_rate(row.lines, m.wall)} | {_x(m.wall, floor)} | {_x(m.wall, cold)} "
+            f"| {_fmt_rate(row.lines, m.wall)} | {_x(m.wall, floor) if same else '-'} "
+            f"| {_x(m.wall, cold) if same else '-'} "
             f"| {m.output_lines} | {m.others:.2f}{flag} |"
         )
     notes = [f"- {row.label}: {row.note}" for row in part.rows.values() if row.note]
