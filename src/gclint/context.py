@@ -23,14 +23,18 @@ class Context:
     parent last) while a `visit_*`/`leave_*` handler runs.
     """
 
-    def __init__(self, tree: ast.Module, path: str, config: Config) -> None:
+    def __init__(
+        self, tree: ast.Module, path: str, config: Config, text: str | None = None
+    ) -> None:
         self.tree = tree
+        self.text = text
         self.path = path
         self.config = config
         self.scopes = Scopes(tree)
         self.ancestors: list[ast.AST] = []
         self.diagnostics: list[Diagnostic] = []
         self._shared: dict[object, object] = {}
+        self._mentions: dict[tuple[str, ...], bool] = {}
 
     def shared(self, factory: Callable[[Context], T]) -> T:
         """One `factory(self)` per file, shared by every rule that asks for it."""
@@ -38,6 +42,14 @@ class Context:
         if found is None:
             found = self._shared[factory] = factory(self)
         return cast(T, found)
+
+    def mentions(self, *needles: str) -> bool:
+        """Whether the module's text contains any of `needles` (True when the text is unknown)."""
+        found = self._mentions.get(needles)
+        if found is None:
+            text = self.text
+            found = self._mentions[needles] = text is None or any(n in text for n in needles)
+        return found
 
     # -- structure -----------------------------------------------------------------------------
 

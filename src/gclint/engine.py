@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from gclint.analysis.walk import fields, memoized
 from gclint.config import Config
 from gclint.context import Context
 from gclint.diagnostics import Diagnostic, Range
@@ -83,21 +84,46 @@ def check_tree(
     path: str,
     config: Config = DEFAULT_CONFIG,
     rules: Sequence[type[Rule]] | None = None,
+    text: str | None = None,
 ) -> list[Diagnostic]:
-    """Run the selected rules over an already parsed tree (no ``noqa`` filtering)."""
-    result, recursed = _check_tree(tree, path, config, rules)
+    """Run the selected rules over an already parsed tree (no ``noqa`` filtering).
+
+    With the module's `text`, rules whose `needles` do not occur in it are not run at all (a rule
+    about ``__del__`` has nothing to say about a file that never writes ``__del__``).
+    """
+    result, recursed = _check_tree(tree, path, config, rules, text)
     if recursed:
-        deep = _run_deep(lambda: _check_tree(tree, path, config, rules)[0])
+        deep = _run_deep(lambda: _check_tree(tree, path, config, rules, text)[0])
         if deep is not None:
             result = deep
     return result
 
 
+def applicable(rule: type[Rule], text: str | None) -> bool:
+    """Whether `rule` can report anything in a module of this text (its needles occur)."""
+    return text is None or not rule.needles or any(n in text for n in rule.needles)
+
+
 def _check_tree(
-    tree: ast.Module, path: str, config: Config, rules: Sequence[type[Rule]] | None
+    tree: ast.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]] | None,
+    text: str | None = None,
 ) -> tuple[list[Diagnostic], bool]:
-    """The diagnostics, and whether a rule failed with a RecursionError."""
-    ctx = Context(tree, path, config)
+    """The diagnostics, and whether a rule (or the walk) failed with a RecursionError."""
+    with memoized():  # rules walk the same function bodies again and again
+        return _check_tree_once(tree, path, config, rules, text)
+
+
+def _check_tree_once(
+    tree: ast.Module,
+    path: str,
+    config: Config,
+    rules: Sequence[type[Rule]] | None,
+    text: str | None,
+) -> tuple[list[Diagnostic], bool]:
+    ctx = Context(tree, path, config, text)
     rule_types = selected_rules(config, path) if rules is None else rules
     errors: list[Diagnostic] = []
     recursed = False
@@ -120,6 +146,8 @@ def _check_tree(
 
     instances = []
     for rule_type in rule_types:
+        if not applicable(rule_type, text):
+            continue
         try:
             instances.append(rule_type(ctx))
         except Exception as exc:  # isolate one rule's failure
@@ -140,22 +168,34 @@ def _check_tree(
                 fail(rule, node, exc)
 
     ancestors = ctx.ancestors
-    stack: list[tuple[ast.AST, bool]] = [(tree, False)]
     enter, leave = dispatcher.enter, dispatcher.leave
-    while stack:
-        node, leaving = stack.pop()
-        if leaving:
-            ancestors.pop()
-            if type(node) in leave:
-                call(leave, node)
-            continue
-        if type(node) in enter:
+    node_base = ast.AST
+
+    def visit(node: ast.AST) -> None:
+        node_type = type(node)
+        if node_type in enter:
             call(enter, node)
         ancestors.append(node)
-        stack.append((node, True))
-        children = list(ast.iter_child_nodes(node))
-        children.reverse()
-        stack.extend((child, False) for child in children)
+        for name in fields(node_type):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_base):
+                        visit(item)
+            elif isinstance(value, node_base):
+                visit(value)
+        ancestors.pop()
+        if node_type in leave:
+            call(leave, node)
+
+    if dispatcher.rules:
+        try:
+            visit(tree)
+        except RecursionError:  # the walk itself: deeper than the interpreter's stack allows
+            message = (
+                "internal error in gclint: the file nests too deeply to analyse; please report"
+            )
+            return [error_diagnostic(path, "GCL000", message)], True
 
     for rule in list(dispatcher.rules):
         finish = getattr(rule, "finish", None)
@@ -219,7 +259,7 @@ def check_text(
     except SourceError as err:
         return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
     try:
-        diagnostics = to_character_columns(check_tree(tree, path, config), text)
+        diagnostics = to_character_columns(check_tree(tree, path, config, text=text), text)
         return filter_noqa(diagnostics, text) if noqa else diagnostics
     except Exception as exc:  # a bug outside any one rule: this file only, never the run
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -26,9 +26,10 @@ class Flake8Plugin:
     version = __version__
     config: ClassVar[Config] = _ALL_GCL
 
-    def __init__(self, tree: ast.AST, filename: str) -> None:
+    def __init__(self, tree: ast.AST, filename: str, lines: list[str] | None = None) -> None:
         self.tree = tree
         self.filename = filename
+        self.text = "".join(lines) if lines is not None else None
 
     @classmethod
     def add_options(cls, parser: Any) -> None:
@@ -63,5 +64,5 @@ class Flake8Plugin:
             return
         # flake8 applies --select/--ignore/per-file-ignores itself: run every implemented rule
         rules = selected_rules(self.config)
-        for diag in check_tree(self.tree, self.filename, self.config, rules):
+        for diag in check_tree(self.tree, self.filename, self.config, rules, self.text):
             yield diag.line, diag.col, f"{diag.code} {diag.message}", type(self)

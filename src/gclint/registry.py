@@ -95,6 +95,9 @@ class Rule:
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     fix_title: ClassVar[str | None] = None
     fix_implemented: ClassVar[bool] = False  # set by the fix engine when it can apply the fix
+    # The rule runs on a module only if its text contains one of these (empty: always runs). They
+    # must be sound: every way of writing what the rule reports contains one of them.
+    needles: ClassVar[tuple[str, ...]] = ()
     status: ClassVar[Status] = Status.IMPLEMENTED
     references: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Example, ...]] = ()

@@ -32,6 +32,7 @@ from gclint.analysis.resources import (
     RESOURCE_METHODS,
     ResourceType,
 )
+from gclint.analysis.walk import children, walk
 
 if TYPE_CHECKING:
     from gclint.context import Context
@@ -158,8 +159,8 @@ class Acquisition:
 
 def _parents(root: ast.AST) -> dict[int, ast.AST]:
     out: dict[int, ast.AST] = {}
-    for node in ast.walk(root):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(root):
+        for child in children(node):
             out[id(child)] = node
     return out
 
@@ -189,7 +190,7 @@ _IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
 def _in_memory_attributes(cls: ast.ClassDef) -> set[str]:
     """Attributes of ``self`` only ever assigned an in-memory stream (``io.BytesIO()``)."""
     values: dict[str, list[ast.expr]] = {}
-    for node in ast.walk(cls):
+    for node in walk(cls):
         if isinstance(node, ast.Assign):
             for target in node.targets:
                 if (
@@ -211,7 +212,7 @@ def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef, in_memory: se
     """Whether a ``close()`` method releases something the object holds: ``self._sock.close()``,
     ``os.close(self._fd)``. A ``close()`` that only resets state, or closes an in-memory
     buffer, does not make a resource."""
-    for node in ast.walk(method):
+    for node in walk(method):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -513,7 +514,7 @@ class ResourceFacts:
                         if isinstance(target, ast.Name):
                             found.setdefault(target.id, []).append(node.value)
                         else:
-                            for sub in ast.walk(target):
+                            for sub in walk(target):
                                 if isinstance(sub, ast.Name):
                                     found.setdefault(sub.id, []).append(ast.Constant(None))
                 elif isinstance(node, (ast.AnnAssign, ast.AugAssign, ast.NamedExpr)):
@@ -529,12 +530,12 @@ class ResourceFacts:
                         if isinstance(bound, ast.Name):  # ``with ZipFile(p) as zf:``
                             found.setdefault(bound.id, []).append(item.context_expr)
                         elif bound is not None:
-                            for sub in ast.walk(bound):
+                            for sub in walk(bound):
                                 if isinstance(sub, ast.Name):
                                     found.setdefault(sub.id, []).append(ast.Constant(None))
                 elif isinstance(node, (ast.For, ast.AsyncFor)):
                     for target in [node.target]:
-                        for sub in ast.walk(target):
+                        for sub in walk(target):
                             if isinstance(sub, ast.Name):
                                 found.setdefault(sub.id, []).append(ast.Constant(None))
                 elif isinstance(node, ast.ExceptHandler) and node.name:
@@ -576,16 +577,16 @@ class ResourceFacts:
             return names  # module level: handled by global_uses
         for node in walk_shallow(body):
             if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
-                names.update(s.id for s in ast.walk(node) if isinstance(s, ast.Name))
+                names.update(s.id for s in walk(node) if isinstance(s, ast.Name))
         return names
 
     def global_uses(self) -> set[str]:
         """Names used inside any function or class of the module (module-level globals)."""
         if self._global_uses is None:
             used: set[str] = set()
-            for node in ast.walk(self.ctx.tree):
+            for node in walk(self.ctx.tree):
                 if isinstance(node, SCOPE_BOUNDARIES):
-                    for sub in ast.walk(node):
+                    for sub in walk(node):
                         if isinstance(sub, ast.Name):
                             used.add(sub.id)
             self._global_uses = used
@@ -690,19 +691,19 @@ def success_flags(acq: Acquisition, body: list[ast.stmt]) -> frozenset[str]:
     for node in walk_shallow(body):
         if not isinstance(node, ast.Try) or not node.handlers:
             continue
-        in_body = {id(n) for stmt in node.body for n in ast.walk(stmt)}
+        in_body = {id(n) for stmt in node.body for n in walk(stmt)}
         if id(acq.stmt) not in in_body:
             continue
         assigned = {
             t.id
             for stmt in node.body
-            for n in ast.walk(stmt)
+            for n in walk(stmt)
             if isinstance(n, ast.Assign)
             for t in n.targets
             if isinstance(t, ast.Name)
         }
         for handler in node.handlers:
-            for n in ast.walk(handler):
+            for n in walk(handler):
                 if (
                     isinstance(n, ast.Assign)
                     and isinstance(n.value, ast.Constant)
@@ -737,7 +738,7 @@ def _reports_failed_retries(origin: ast.AST, acq: Acquisition, body: list[ast.st
         return False
     for loop in walk_shallow(body):
         if isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
-            inside = {id(n) for n in ast.walk(loop)}
+            inside = {id(n) for n in walk(loop)}
             if id(acq.stmt) in inside and id(origin) not in inside:
                 return True
     return False
@@ -838,9 +839,7 @@ class _Uses:
         if is_acquisition:
             return Effect.ACQUIRE
         if isinstance(node, (*FUNCTION_TYPES, ast.ClassDef, ast.Lambda)):
-            mentioned = any(
-                isinstance(sub, ast.Name) and sub.id == self.name for sub in ast.walk(node)
-            )
+            mentioned = any(isinstance(sub, ast.Name) and sub.id == self.name for sub in walk(node))
             return Effect.HANDOFF if mentioned else Effect.NOTHING
         if isinstance(node, ast.ExceptHandler):
             return Effect.REBIND if node.name == self.name else Effect.NOTHING
@@ -861,7 +860,7 @@ class _Uses:
             effect = self._statement(expr)
         target = item.optional_vars
         if target is not None and any(
-            isinstance(s, ast.Name) and s.id == self.name for s in ast.walk(target)
+            isinstance(s, ast.Name) and s.id == self.name for s in walk(target)
         ):
             return Effect.REBIND if effect in (Effect.NOTHING, Effect.BORROW) else effect
         return effect
@@ -870,9 +869,9 @@ class _Uses:
         parents = _parents(node)
         strongest = Effect.NOTHING
         stored = False
-        for sub in ast.walk(node):
+        for sub in walk(node):
             if isinstance(sub, (ast.Lambda, *FUNCTION_TYPES, ast.ClassDef)) and sub is not node:
-                if any(isinstance(s, ast.Name) and s.id == self.name for s in ast.walk(sub)):
+                if any(isinstance(s, ast.Name) and s.id == self.name for s in walk(sub)):
                     return Effect.HANDOFF  # captured by a closure: it may outlive the scope
                 continue
             if not (isinstance(sub, ast.Name) and sub.id == self.name):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gclint.analysis.flow import FUNCTION_TYPES
+from gclint.analysis.walk import walk
 
 if TYPE_CHECKING:
     from gclint.context import Context
@@ -68,6 +69,7 @@ class ClassInfo:
     stores: list[Store] = field(default_factory=list)
     keeps_params: dict[int, str] = field(default_factory=dict)  # __init__ arg index -> attr
     bases: list[ClassInfo] = field(default_factory=list)
+    _managed: set[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -105,13 +107,15 @@ class ClassInfo:
         ``del self.x``, ``self.x = []``, ``self.x.clear()``, ``self.x.unregister(...)``. A cycle
         through them is broken by the object's own life cycle (``close()``, ``__exit__``, a
         drained queue), not left to the garbage collector."""
-        found: set[str] = set()
-        for info in (self, *self.bases):
-            for name, method in info.methods.items():
-                if name == "__init__":
-                    continue
-                found |= _resets(method)
-        return found
+        if self._managed is None:
+            found: set[str] = set()
+            for info in (self, *self.bases):
+                for name, method in info.methods.items():
+                    if name == "__init__":
+                        continue
+                    found |= _resets(method)
+            self._managed = found
+        return self._managed
 
 
 def _decorator_names(func: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
@@ -137,7 +141,7 @@ class ClassModel:
         self.ctx = ctx
         self.classes: dict[int, ClassInfo] = {}
         self._by_name: dict[str, ClassInfo] = {}
-        for node in ast.walk(ctx.tree):
+        for node in walk(ctx.tree):
             if isinstance(node, ast.ClassDef):
                 info = self._skeleton(node)
                 self.classes[id(node)] = info
@@ -184,7 +188,7 @@ class ClassModel:
         me = self_name(init)
         params = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:]]
         kept: dict[int, str] = {}
-        for node in ast.walk(init):
+        for node in walk(init):
             if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Name):
                 continue
             if node.value.id not in params:
@@ -206,7 +210,7 @@ class ClassModel:
             if me is None:
                 continue
             closures = self.closures_on_self(method, me)
-            for node in ast.walk(method):
+            for node in walk(method):
                 yield from self._stores_in(info, method, me, node, closures)
 
     def _stores_in(
@@ -293,7 +297,7 @@ class ClassModel:
         """Nested functions of `method` that capture ``self``, by name."""
         return {
             n.name: n
-            for n in ast.walk(method)
+            for n in walk(method)
             if isinstance(n, FUNCTION_TYPES) and n is not method and _captures(n, me)
         }
 
@@ -305,7 +309,7 @@ _DRAINS = frozenset({"clear", "unregister", "remove", "pop", "popleft", "discard
 def _resets(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Attribute names this method sets to None / empty, deletes, or drains (any receiver)."""
     names: set[str] = set()
-    for node in ast.walk(method):
+    for node in walk(method):
         if isinstance(node, ast.Assign):
             value = node.value
             empty = (isinstance(value, ast.Constant) and value.value is None) or (
@@ -341,7 +345,7 @@ def _captures(node: ast.AST, name: str) -> bool:
         own |= {
             sub.id
             for part in body
-            for sub in ast.walk(part)
+            for sub in walk(part)
             if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store)
         }
         if name in own:
@@ -353,7 +357,7 @@ def _captures(node: ast.AST, name: str) -> bool:
 def _strong(tree: ast.AST, name: str) -> bool:
     weak_calls = {
         id(arg)
-        for sub in ast.walk(tree)
+        for sub in walk(tree)
         if isinstance(sub, ast.Call)
         and (getattr(sub.func, "attr", None) or getattr(sub.func, "id", None))
         in ("ref", "proxy", "WeakMethod")
@@ -361,7 +365,7 @@ def _strong(tree: ast.AST, name: str) -> bool:
     }
     return any(
         isinstance(sub, ast.Name) and sub.id == name and id(sub) not in weak_calls
-        for sub in ast.walk(tree)
+        for sub in walk(tree)
     )
 
 

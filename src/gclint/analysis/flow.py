@@ -10,6 +10,8 @@ import ast
 from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
+from gclint.analysis.walk import walk_shallow as _walk_shallow
+
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPE_BOUNDARIES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -63,17 +65,9 @@ def containing_block(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
     return None
 
 
-def walk_shallow(nodes: Sequence[ast.AST]) -> Iterator[ast.AST]:
-    """Walk `nodes` and their descendants, not entering nested functions, lambdas or classes."""
-    stack = list(reversed(nodes))
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, SCOPE_BOUNDARIES):
-            continue
-        children = list(ast.iter_child_nodes(node))
-        children.reverse()
-        stack.extend(children)
+def walk_shallow(nodes: Sequence[ast.AST]) -> tuple[ast.AST, ...]:
+    """`nodes` and their descendants, not entering nested functions, lambdas or classes."""
+    return _walk_shallow(nodes, SCOPE_BOUNDARIES)
 
 
 def is_catch_all(handler: ast.ExceptHandler) -> bool:

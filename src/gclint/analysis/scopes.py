@@ -18,6 +18,8 @@ import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gclint.analysis.walk import children, walk
+
 SCOPE_TYPES: tuple[type[ast.AST], ...] = (
     ast.Module,
     ast.FunctionDef,
@@ -141,7 +143,7 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
             info.bind(node.name, OTHER)
         elif isinstance(node, ast.MatchMapping) and node.rest:
             info.bind(node.rest, OTHER)
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(list(children(node))))
     return info
 
 
@@ -166,7 +168,7 @@ class Scopes:
         """
         if self._aliases is None:
             aliases: dict[str, set[str]] = {}
-            for node in ast.walk(self.module):
+            for node in walk(self.module):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     for name, qual in _import_bindings(node):
                         aliases.setdefault(name, set()).add(qual.rpartition(".")[2])

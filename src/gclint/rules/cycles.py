@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from gclint.analysis.classes import ClassModel, Kind, enclosing_class, self_name
 from gclint.analysis.flow import walk_shallow
+from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
 
@@ -485,6 +486,7 @@ class BoundMethodStoredOnSelf(Rule):
     """
 
     code = "GCL303"
+    needles = ("class",)
     name = "bound-method-stored-on-self"
     summary = "a bound method, closure or partial of self is stored on self"
     message = (
@@ -650,6 +652,13 @@ class ExceptionOrFrameKept(Rule):
     """
 
     code = "GCL304"
+    FRAME_NEEDLES: ClassVar[tuple[str, ...]] = (
+        "exc_info",
+        "_getframe",
+        "currentframe",
+        "__traceback__",
+    )
+    needles = ("except", *FRAME_NEEDLES)
     name = "exception-or-frame-kept"
     summary = "an exception, traceback or frame is kept beyond its handler without being deleted"
     message = (
@@ -808,6 +817,8 @@ class ExceptionOrFrameKept(Rule):
                 )
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if not self.ctx.mentions(*self.FRAME_NEEDLES):
+            return
         cleared = _cleared_in_finally(node)
         handlers = _handler_ranges(node)
         stores = _store_counts(node)
@@ -882,7 +893,7 @@ def _handler_ranges(function: ast.AST) -> dict[str, list[ast.ExceptHandler]]:
 
 
 def _contains(root: ast.AST, node: ast.AST) -> bool:
-    return any(n is node for n in ast.walk(root))
+    return any(n is node for n in walk(root))
 
 
 def _store_counts(function: ast.AST) -> dict[str, int]:
@@ -998,6 +1009,7 @@ class WeakrefToEphemeral(Rule):
     """
 
     code = "GCL305"
+    needles = ("weakref",)
     name = "weakref-to-ephemeral"
     summary = "a weak reference to a bound method or a temporary, dead on arrival"
     message = "'{text}' is dead on arrival: {why}; {fix}"
@@ -1166,6 +1178,7 @@ class WeakrefDereferenceUnchecked(Rule):
     """
 
     code = "GCL306"
+    needles = ("weakref",)
     name = "weakref-dereference-unchecked"
     summary = "a weak reference dereferenced without a None check, or twice"
     message = "'{text}' {why}: the referent may be gone and '{ref}()' return None; {fix}"
@@ -1339,9 +1352,16 @@ class WeakrefDereferenceUnchecked(Rule):
         return names
 
     def _weak_attrs(self, cls: ast.ClassDef) -> set[str]:
+        cache: dict[int, set[str]] = self.__dict__.setdefault("_weak_attrs_cache", {})
+        found = cache.get(id(cls))
+        if found is None:
+            found = cache[id(cls)] = self._find_weak_attrs(cls)
+        return found
+
+    def _find_weak_attrs(self, cls: ast.ClassDef) -> set[str]:
         chain = [self.ctx.tree]
         attrs = set()
-        for sub in ast.walk(cls):
+        for sub in walk(cls):
             if (
                 isinstance(sub, ast.Assign)
                 and isinstance(sub.value, ast.Call)
@@ -1374,8 +1394,8 @@ def _in_order(body: list[ast.stmt]) -> list[ast.AST]:
 
 
 def _parent_of(root: ast.AST, node: ast.AST) -> ast.AST | None:
-    for parent in ast.walk(root):
-        for child in ast.iter_child_nodes(parent):
+    for parent in walk(root):
+        for child in children(parent):
             if child is node:
                 return parent
     return None
@@ -1385,13 +1405,13 @@ def _same_block(root: ast.AST, first: ast.AST, second: ast.AST) -> bool:
     """The second dereference runs after the first in the same flow (not another branch):
     approximated as: some ``if``/``while`` whose test holds the first has the second in its body,
     or both are in the same statement list."""
-    for node in ast.walk(root):
+    for node in walk(root):
         test = getattr(node, "test", None)
         if (
             isinstance(node, (ast.If, ast.While))
             and test is not None
-            and any(n is first for n in ast.walk(test))
-            and any(n is second for s in node.body for n in ast.walk(s))
+            and any(n is first for n in walk(test))
+            and any(n is second for s in node.body for n in walk(s))
         ):
             return True
     return False
@@ -1443,6 +1463,7 @@ class MethodCacheKeepsInstance(Rule):
     """
 
     code = "GCL307"
+    needles = ("cache",)
     name = "method-cache-keeps-instance"
     summary = "functools.lru_cache/cache on an instance method keeps every instance alive"
     message = (
@@ -1619,6 +1640,7 @@ class WeakKeyValueReferencesKey(Rule):
     """
 
     code = "GCL308"
+    needles = ("weakref",)
     name = "weak-key-value-references-key"
     summary = "a WeakKeyDictionary value references its own key, so the key never dies"
     message = (
@@ -1750,7 +1772,7 @@ class WeakKeyValueReferencesKey(Rule):
         if self._weak_dicts is None:
             found: set[str] = set()
             chain = [self.ctx.tree]
-            for sub in ast.walk(self.ctx.tree):
+            for sub in walk(self.ctx.tree):
                 if (
                     isinstance(sub, ast.Assign)
                     and isinstance(sub.value, ast.Call)
@@ -1774,10 +1796,10 @@ def _rebound_in_class(cls: ast.ClassDef, method: ast.AST) -> bool:
 def _refers_to(value: ast.AST, key: str) -> bool:
     """The value holds `key` itself (not just data read from it, like ``key.name``)."""
     parents: dict[int, ast.AST] = {}
-    for node in ast.walk(value):
-        for child in ast.iter_child_nodes(node):
+    for node in walk(value):
+        for child in children(node):
             parents[id(child)] = node
-    for node in ast.walk(value):
+    for node in walk(value):
         if isinstance(node, ast.Name) and node.id == key:
             parent = parents.get(id(node))
             if isinstance(parent, ast.Attribute):

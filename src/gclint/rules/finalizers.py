@@ -6,6 +6,7 @@ import ast
 
 from gclint.analysis.classes import ClassInfo, ClassModel, enclosing_class
 from gclint.analysis.flow import FUNCTION_TYPES, walk_shallow
+from gclint.analysis.walk import children, walk
 from gclint.registry import Example, Rule, Truth, register
 
 DEL_DOCS = "https://docs.python.org/3/reference/datamodel.html#object.__del__"
@@ -105,6 +106,7 @@ class FinalizerInReferenceCycle(_DelRule):
     """
 
     code = "GCL201"
+    needles = ("__del__",)
     name = "finalizer-in-reference-cycle"
     summary = "a class defining __del__ whose instances take part in a reference cycle"
     message = (
@@ -291,6 +293,7 @@ class FinalizerReleasesResource(_DelRule):
     """
 
     code = "GCL202"
+    needles = ("__del__",)
     name = "finalizer-releases-resource"
     summary = "__del__ releases a resource while the class offers no context-manager protocol"
     message = (
@@ -497,6 +500,7 @@ class ExplicitFinalizerCall(Rule):
     """
 
     code = "GCL203"
+    needles = ("__del__",)
     name = "explicit-finalizer-call"
     summary = "x.__del__() called explicitly (other than super().__del__() inside __del__)"
     message = (
@@ -653,6 +657,10 @@ class FinalizerKeepsObjectAlive(Rule):
     """
 
     code = "GCL204"
+    needles = (
+        "finalize",
+        "atexit",
+    )
     name = "finalizer-keeps-object-alive"
     summary = "a weakref.finalize or atexit callback holds the object it should finalize"
     message = (
@@ -791,7 +799,7 @@ def _holds(expr: ast.AST, name: str) -> bool:
     if isinstance(expr, ast.Name):
         return expr.id == name
     if isinstance(expr, ast.Lambda):
-        return any(isinstance(s, ast.Name) and s.id == name for s in ast.walk(expr.body))
+        return any(isinstance(s, ast.Name) and s.id == name for s in walk(expr.body))
     if isinstance(expr, (ast.Tuple, ast.List)):
         return any(_holds(e, name) for e in expr.elts)
     return False
@@ -848,6 +856,7 @@ class UnsafeFinalizerBody(_DelRule):
     """
 
     code = "GCL205"
+    needles = ("__del__",)
     name = "unsafe-finalizer-body"
     summary = "__del__ that can raise, takes a lock, reads module globals or resurrects self"
     message = "'{cls}.__del__' {problem}"
@@ -1086,14 +1095,14 @@ def _unguarded(body: list[ast.stmt], me: str) -> list[ast.AST]:
         node = stack.pop()
         if isinstance(node, ast.If) and any(
             isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == me
-            for n in ast.walk(node.test)
+            for n in walk(node.test)
         ):
             out.append(node.test)
             continue
         if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
             continue
         out.append(node)
-        stack.extend(ast.iter_child_nodes(node))
+        stack.extend(children(node))
     return out
 
 
@@ -1110,7 +1119,7 @@ def _after_early_return(body: list[ast.stmt], me: str, safe: set[str]) -> list[a
                 and isinstance(n.value, ast.Name)
                 and n.value.id == me
                 and n.attr in safe
-                for n in ast.walk(stmt.test)
+                for n in walk(stmt.test)
             )
         ):
             return body[: index + 1]
@@ -1155,7 +1164,7 @@ def _can_raise(node: ast.AST) -> bool:
     ``super().__init__(...)`` is taken not to raise: a base initialiser that fails is the base
     class's business, and treating every one as raising makes every subclass suspect.
     """
-    for sub in ast.walk(node):
+    for sub in walk(node):
         if isinstance(sub, (ast.Await, ast.Raise)):
             return True
         if not isinstance(sub, ast.Call):
@@ -1198,14 +1207,14 @@ def _set_before_raising(init: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str
 def _assigned_in_init(init: ast.FunctionDef | ast.AsyncFunctionDef, attr: str) -> bool:
     return any(
         isinstance(n, ast.Attribute) and n.attr == attr and isinstance(n.ctx, ast.Store)
-        for n in ast.walk(init)
+        for n in walk(init)
     )
 
 
 def _guarded_attrs(finalizer: ast.FunctionDef | ast.AsyncFunctionDef, me: str) -> set[str]:
     """Attributes the finalizer reads safely, through hasattr() or getattr()."""
     out: set[str] = set()
-    for n in ast.walk(finalizer):
+    for n in walk(finalizer):
         if (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Name)
@@ -1221,8 +1230,8 @@ def _in_try(root: ast.AST, node: ast.AST) -> bool:
     return any(
         isinstance(sub, ast.Try)
         and sub.handlers
-        and any(n is node for stmt in sub.body for n in ast.walk(stmt))
-        for sub in ast.walk(root)
+        and any(n is node for stmt in sub.body for n in walk(stmt))
+        for sub in walk(root)
     )
 
 

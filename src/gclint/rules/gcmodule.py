@@ -14,6 +14,7 @@ from gclint.analysis.flow import (
     protected_by_try,
     walk_shallow,
 )
+from gclint.analysis.walk import walk
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
 
@@ -153,6 +154,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     """
 
     code = "GCL401"
+    needles = ("gc",)
     name = "gc-disabled-without-restore"
     summary = "gc.disable() is undone only on the normal path, not in a finally block"
     message = (
@@ -432,6 +434,7 @@ class GcCollectInLoop(Rule):
     """
 
     code = "GCL402"
+    needles = ("gc",)
     name = "gc-collect-in-loop"
     summary = "gc.collect() runs a full collection on every iteration of a loop"
     message = (
@@ -578,8 +581,7 @@ class GcCollectInLoop(Rule):
             if ancestor is loop:
                 return False
             if isinstance(ancestor, ast.If) and any(
-                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod)
-                for n in ast.walk(ancestor.test)
+                isinstance(n, ast.BinOp) and isinstance(n.op, ast.Mod) for n in walk(ancestor.test)
             ):
                 return True
         return False
@@ -603,7 +605,7 @@ class GcCollectInLoop(Rule):
         if self._amortised(loop, node) or _sleeps(loop):
             return True
         if isinstance(loop, ast.While):
-            return any(n is node for n in ast.walk(loop.test))
+            return any(n is node for n in walk(loop.test))
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             it = loop.iter
             if (
@@ -695,6 +697,7 @@ class RefcountInLogic(Rule):
     """
 
     code = "GCL403"
+    needles = ("getrefcount",)
     name = "refcount-in-logic"
     summary = "sys.getrefcount() decides a comparison, condition or assertion"
     message = (
@@ -811,7 +814,7 @@ class RefcountInLogic(Rule):
             for node in walk_shallow(body):
                 if isinstance(node, ast.Assign):
                     names = {t.id for t in node.targets if isinstance(t, ast.Name)}
-                    has_rc = any(self._is_getrefcount(n) for n in ast.walk(node.value))
+                    has_rc = any(self._is_getrefcount(n) for n in walk(node.value))
                     (found if has_rc else others).update(names)
             found -= others
             self._derived[key] = found
@@ -819,10 +822,10 @@ class RefcountInLogic(Rule):
 
     def _refcount_call_in(self, expr: ast.AST) -> ast.Call | None:
         """The getrefcount call `expr` depends on (directly or through a derived name)."""
-        direct = [n for n in ast.walk(expr) if isinstance(n, ast.Call) and self._is_getrefcount(n)]
+        direct = [n for n in walk(expr) if isinstance(n, ast.Call) and self._is_getrefcount(n)]
         if direct:
             return min(direct, key=lambda n: (n.lineno, n.col_offset))
-        names = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name)}
+        names = {n.id for n in walk(expr) if isinstance(n, ast.Name)}
         if names & self._derived_names():
             return self._origin_call(names & self._derived_names())
         return None
@@ -835,7 +838,7 @@ class RefcountInLogic(Rule):
             if isinstance(node, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id in names for t in node.targets
             ):
-                for sub in ast.walk(node.value):
+                for sub in walk(node.value):
                     if self._is_getrefcount(sub):
                         assert isinstance(sub, ast.Call)
                         return sub
@@ -845,7 +848,7 @@ class RefcountInLogic(Rule):
         call = self._refcount_call_in(expr)
         if call is None:
             return
-        report_at = call if any(n is call for n in ast.walk(expr)) else anchor
+        report_at = call if any(n is call for n in walk(expr)) else anchor
         self.report(report_at, where=where)
 
     def visit_Compare(self, node: ast.Compare) -> None:
@@ -924,6 +927,7 @@ class GcDebugSaveall(Rule):
     """
 
     code = "GCL404"
+    needles = ("gc",)
     name = "gc-debug-saveall"
     summary = "gc.set_debug(gc.DEBUG_SAVEALL) keeps every collected object in gc.garbage"
     message = (

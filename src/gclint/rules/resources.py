@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts, is_detached
 from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, walk_shallow
 from gclint.analysis.resources import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
+from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
 
@@ -648,6 +649,7 @@ class FinallyUsesUnboundResource(Rule):
     """
 
     code = "GCL104"
+    needles = ("try",)
     name = "finally-uses-unbound-resource"
     summary = (
         "a finally/except block closes a name that is unbound when the acquisition itself raised"
@@ -873,12 +875,12 @@ class FinallyUsesUnboundResource(Rule):
                 and node.func.attr in self.CLEANUP_METHODS
             ):
                 return node
-            stack.extend(reversed(list(ast.iter_child_nodes(node))))
+            stack.extend(reversed(list(children(node))))
         return None
 
 
 def _mentions(expr: ast.AST, name: str) -> bool:
-    for sub in ast.walk(expr):
+    for sub in walk(expr):
         if isinstance(sub, ast.Name) and sub.id == name:
             return True
         if isinstance(sub, ast.Constant) and sub.value == name:
@@ -1178,6 +1180,7 @@ class ContextManagerDoesNotClose(Rule):
     """
 
     code = "GCL105"
+    needles = ("with",)
     name = "context-manager-does-not-close"
     summary = (
         "a connection used as a context manager whose __exit__ ends a transaction but does not "
@@ -1409,6 +1412,7 @@ class LockAcquireNotReleasedSafely(Rule):
     """
 
     code = "GCL106"
+    needles = ("acquire",)
     name = "lock-acquire-not-released-safely"
     summary = "lock.acquire() whose release() is not in a finally block, or missing"
     message = (
@@ -1576,7 +1580,7 @@ class LockAcquireNotReleasedSafely(Rule):
         return False
 
     def _released_anywhere(self, key: str) -> bool:
-        for sub in ast.walk(self.ctx.tree):
+        for sub in walk(self.ctx.tree):
             if (
                 isinstance(sub, ast.Call)
                 and isinstance(sub.func, ast.Attribute)
@@ -1617,7 +1621,7 @@ class LockAcquireNotReleasedSafely(Rule):
             found = set()
             others: set[str] = set()
             chain = [self.ctx.tree, cls]
-            for sub in ast.walk(cls):
+            for sub in walk(cls):
                 if isinstance(sub, ast.Assign):
                     for target in sub.targets:
                         if (
