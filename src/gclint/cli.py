@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import gc
 import io
 import os
 import sys
@@ -21,7 +22,7 @@ from gclint import __version__
 from gclint.config import Config, ConfigError, parse_list, parse_per_file_ignores, resolve_config
 from gclint.diagnostics import Diagnostic
 from gclint.discovery import Missing, Unreadable, discover
-from gclint.engine import FileResult, check_file, error_diagnostic
+from gclint.engine import FileResult, check_file, error_diagnostic, relax_gc_for_batch
 from gclint.reporters import REPORTERS
 
 SUBCOMMANDS = ("check", "rules", "rule")
@@ -116,8 +117,21 @@ def _lenient_output() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is not None:  # called from Python: leave the caller's process as it was
+        return _main(argv)
+    relax_gc_for_batch()  # the `gclint` process itself: see relax_gc_for_batch
+    try:
+        return _main(sys.argv[1:])
+    finally:
+        # What the run kept (parsed modules of the project) is freed at exit anyway; freezing it
+        # spares the collector's passes at interpreter shutdown over that heap (3 s of 11 on
+        # twisted).
+        gc.freeze()
+
+
+def _main(argv: Sequence[str]) -> int:
     _lenient_output()
-    args = build_parser().parse_args(_normalise_argv(sys.argv[1:] if argv is None else argv))
+    args = build_parser().parse_args(_normalise_argv(argv))
     try:
         if args.command == "rules":
             return _cmd_rules(args.format)

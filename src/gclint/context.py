@@ -30,7 +30,7 @@ class Context:
         self.text = text
         self.path = path
         self.config = config
-        self.scopes = Scopes(tree)
+        self.scopes = Scopes(tree, text)
         self.ancestors: list[ast.AST] = []
         self.diagnostics: list[Diagnostic] = []
         self._shared: dict[object, object] = {}

@@ -98,6 +98,7 @@ class Rule:
     # The rule runs on a module only if its text contains one of these (empty: always runs). They
     # must be sound: every way of writing what the rule reports contains one of them.
     needles: ClassVar[tuple[str, ...]] = ()
+    needle_words: ClassVar[tuple[str, ...]] = ()  # the same, matched as whole identifiers
     status: ClassVar[Status] = Status.IMPLEMENTED
     references: ClassVar[tuple[str, ...]] = ()
     valid: ClassVar[tuple[Example, ...]] = ()

@@ -18,8 +18,11 @@ from typing import TYPE_CHECKING
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow
 from gclint.analysis.inference import (
     Inference,
+    Stamp,
+    depend_on_all,
     is_project_import,
     project_package,
+    recording,
     resolve_definition,
 )
 from gclint.analysis.ownership import Effect, Outcome, track
@@ -251,6 +254,12 @@ def is_contextmanager(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return False
 
 
+_IMPORTED_TYPES: dict[
+    tuple[str, str, tuple[str, ...]], tuple[ResourceType | None, dict[str, Stamp]]
+] = {}
+_IMPORTED_TYPES_MAX = 16_384
+
+
 class ResourceFacts:
     """What one module does with resources; rules share one instance through the context."""
 
@@ -338,8 +347,28 @@ class ResourceFacts:
         return self._inference
 
     def _imported_type(self, qual: str) -> ResourceType | None:
-        """What a class or function imported from elsewhere in the project returns."""
-        definition = resolve_definition(qual, os.path.dirname(os.path.abspath(self.ctx.path)))
+        """What a class or function imported from elsewhere in the project returns.
+
+        The answer depends only on the files the import leads to (read once per process, like
+        `resolve_definition`) and the configured factories, so it is shared by every file that
+        imports the same name from the same directory.
+        """
+        directory = os.path.dirname(os.path.abspath(self.ctx.path))
+        key = (qual, directory, self.ctx.config.extra_resource_factories)
+        known = _IMPORTED_TYPES.get(key)
+        if known is not None:
+            depend_on_all(known[1])  # the files this answer came from
+            return known[0]
+        if len(_IMPORTED_TYPES) > _IMPORTED_TYPES_MAX:
+            _IMPORTED_TYPES.clear()
+        _IMPORTED_TYPES[key] = (None, {})  # recursion guard (modules importing each other)
+        with recording() as consulted:
+            found = self._resolve_imported_type(qual, directory)
+        _IMPORTED_TYPES[key] = (found, consulted)
+        return found
+
+    def _resolve_imported_type(self, qual: str, directory: str) -> ResourceType | None:
+        definition = resolve_definition(qual, directory)
         if definition is None:
             return None
         foreign = self._foreign.get(definition.path)

@@ -65,7 +65,7 @@ def containing_block(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
     return None
 
 
-def walk_shallow(nodes: Sequence[ast.AST]) -> tuple[ast.AST, ...]:
+def walk_shallow(nodes: Sequence[ast.AST]) -> list[ast.AST]:
     """`nodes` and their descendants, not entering nested functions, lambdas or classes."""
     return _walk_shallow(nodes, SCOPE_BOUNDARIES)
 

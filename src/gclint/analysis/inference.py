@@ -18,12 +18,80 @@ from __future__ import annotations
 
 import ast
 import os
+import stat
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+
+# -- which other files a check consulted (for the cache) -----------------------------------------
+#
+# A file's diagnostics depend on its own text and on the project files its imports lead to (and on
+# whether candidate files exist at all). While `recording()` is active, every path consulted is
+# noted with its stat stamp, so a cache entry can be invalidated when any of them changes. The
+# answers below are cached per process; their recorded paths are cached with them and replayed.
+
+Stamp = tuple[int, int] | None  # (mtime_ns, size), or None: the path was not a regular file
+
+
+class _Recorder(threading.local):
+    stack: list[dict[str, Stamp]] | None = None
+
+
+_recorder = _Recorder()
+_STAMPS: dict[str, Stamp] = {}
+
+
+def stamp(path: str) -> Stamp:
+    """The path's (mtime_ns, size), or None when it is not a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def depend_on(path: str) -> None:
+    """Note that the running check consulted `path` (read it, or looked whether it exists)."""
+    stack = _recorder.stack
+    if stack:
+        found = _STAMPS.get(path, ...)
+        if found is ...:
+            found = _STAMPS[path] = stamp(path)
+        stack[-1][path] = found
+
+
+def depend_on_all(paths: dict[str, Stamp]) -> None:
+    stack = _recorder.stack
+    if stack:
+        stack[-1].update(paths)
+
+
+@contextmanager
+def recording() -> Iterator[dict[str, Stamp]]:
+    """Collect the paths consulted inside the block (nested blocks also report outwards)."""
+    if _recorder.stack is None:
+        _recorder.stack = []
+    found: dict[str, Stamp] = {}
+    _recorder.stack.append(found)
+    try:
+        yield found
+    finally:
+        _recorder.stack.pop()
+        if _recorder.stack:
+            _recorder.stack[-1].update(found)
+
+
+def _isfile(path: str) -> bool:
+    depend_on(path)
+    return _STAMPS.get(path) is not None if _recorder.stack else os.path.isfile(path)
 
 
 @dataclass(frozen=True)
@@ -39,7 +107,7 @@ def project_root(path: str) -> str | None:
     """The directory holding the file's top-level package (what `import pkg` needs)."""
     directory = os.path.dirname(os.path.abspath(path))
     found = None
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while _isfile(os.path.join(directory, "__init__.py")):
         parent = os.path.dirname(directory)
         if parent == directory:
             break
@@ -51,7 +119,7 @@ def project_package(path: str) -> str | None:
     """The top-level package a file belongs to (walking up directories with __init__.py)."""
     directory = os.path.dirname(os.path.abspath(path))
     top = None
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while _isfile(os.path.join(directory, "__init__.py")):
         top = os.path.basename(directory)
         parent = os.path.dirname(directory)
         if parent == directory:
@@ -83,6 +151,7 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
 
 
 def _module_tree(path: str) -> ast.Module | None:
+    depend_on(path)
     try:
         mtime = os.stat(path).st_mtime
     except OSError:
@@ -103,7 +172,7 @@ def _key(node: ast.AST) -> tuple[str, int, int, int, int]:
 def _module_file(directory: str, parts: list[str]) -> str | None:
     base = os.path.join(directory, *parts)
     for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-        if os.path.isfile(candidate):
+        if _isfile(candidate):
             return candidate
     return None
 
@@ -120,7 +189,6 @@ def _import_base(qualname: str, directory: str) -> tuple[str, list[str]]:
     return root, parts
 
 
-@lru_cache(maxsize=8192)
 def resolve_definition(qualname: str, directory: str, depth: int = 0) -> Definition | None:
     """Find the def/class a project import names by looking at the files themselves.
 
@@ -128,6 +196,20 @@ def resolve_definition(qualname: str, directory: str, depth: int = 0) -> Definit
     name ``app/net/__init__.py`` re-exports). No import machinery runs; a name this cannot
     find is None.
     """
+    found, consulted = _resolve_definition(qualname, directory, depth)
+    depend_on_all(consulted)
+    return found
+
+
+@lru_cache(maxsize=8192)
+def _resolve_definition(
+    qualname: str, directory: str, depth: int
+) -> tuple[Definition | None, dict[str, Stamp]]:
+    with recording() as consulted:
+        return _find_definition(qualname, directory, depth), consulted
+
+
+def _find_definition(qualname: str, directory: str, depth: int) -> Definition | None:
     if depth > 4:
         return None
     directory, parts = _import_base(qualname, directory)
@@ -170,6 +252,18 @@ def _lookup(module: str, name: str, depth: int) -> Definition | None:
         target = f"{base}.{alias.name}" if node.module else base + alias.name
         return resolve_definition(target, os.path.dirname(module), depth + 1)
     return None
+
+
+def _depend_on_astroid_modules() -> None:
+    """Inference may have read any module astroid knows: the check depends on all of them."""
+    if not _recorder.stack or "astroid" not in sys.modules:
+        return
+    import astroid
+
+    for module in list(astroid.MANAGER.astroid_cache.values()):
+        path = getattr(module, "file", None)
+        if isinstance(path, str) and path.endswith(".py"):
+            depend_on(path)
 
 
 class Inference:
@@ -224,6 +318,12 @@ class Inference:
 
     def instance_of(self, expr: ast.AST) -> str | None:
         """The qualified class name of what `expr` surely evaluates to, or None."""
+        try:
+            return self._instance_of(expr)
+        finally:
+            _depend_on_astroid_modules()
+
+    def _instance_of(self, expr: ast.AST) -> str | None:
         target = self._node_at(expr)
         if target is None:
             return None

@@ -17,6 +17,7 @@ import ast
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 from gclint.analysis.walk import children, walk
 
@@ -86,8 +87,12 @@ def _bind_target(info: ScopeInfo, target: ast.AST, kind: str) -> None:
         # attribute and subscript targets bind no name
 
 
-def collect_bindings(scope: ast.AST) -> ScopeInfo:
-    """Every name bound directly in `scope` (not in nested scopes), with how it is bound."""
+def collect_bindings(scope: ast.AST, walrus: bool = True) -> ScopeInfo:
+    """Every name bound directly in `scope` (not in nested scopes), with how it is bound.
+
+    Without `walrus` (the module's text has no ``:=``), names can only be bound by statements,
+    so expressions are not walked at all (`_bind_statements`, same result, a fraction of the cost).
+    """
     info = ScopeInfo(scope)
     roots: list[ast.AST] = []
     if isinstance(scope, (*FUNCTION_TYPES, ast.Lambda)):
@@ -104,6 +109,9 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
     elif isinstance(scope, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
         for gen in scope.generators:
             _bind_target(info, gen.target, OTHER)
+        return info
+    if not walrus and not isinstance(scope, ast.Lambda):
+        _bind_statements(info, roots)
         return info
 
     stack = list(reversed(roots))
@@ -147,6 +155,78 @@ def collect_bindings(scope: ast.AST) -> ScopeInfo:
     return info
 
 
+_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers"})
+
+
+def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
+    """`collect_bindings` for a scope whose expressions cannot bind names (no ``:=``)."""
+    stack = list(reversed(roots))  # source order, as `collect_bindings` (``defs`` keep it)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            name = node.name  # type: ignore[attr-defined]
+            info.bind(name, OTHER)
+            info.defs.setdefault(name, []).append(node)
+            continue
+        if kind is ast.Assign:
+            assign = cast(ast.Assign, node)
+            value_kind = NONE if _is_none(assign.value) else OTHER
+            for target in assign.targets:
+                _bind_target(info, target, value_kind)
+            continue
+        if kind in (ast.AugAssign, ast.AnnAssign):
+            _bind_target(info, node.target, OTHER)  # type: ignore[attr-defined]
+            continue
+        if kind in (ast.Import, ast.ImportFrom):
+            imp = cast("ast.Import | ast.ImportFrom", node)
+            if isinstance(imp, ast.ImportFrom) and any(a.name == "*" for a in imp.names):
+                info.star_import = True
+            for name, qual in _import_bindings(imp):
+                info.bind(name, qual)
+            continue
+        if kind is ast.Global:
+            info.declared_global.update(cast(ast.Global, node).names)
+            continue
+        if kind is ast.Nonlocal:
+            info.declared_nonlocal.update(cast(ast.Nonlocal, node).names)
+            continue
+        if kind is ast.Delete:
+            for target in cast(ast.Delete, node).targets:
+                _bind_target(info, target, OTHER)
+            continue
+        if kind in (ast.For, ast.AsyncFor):
+            _bind_target(info, node.target, OTHER)  # type: ignore[attr-defined]
+        elif kind in (ast.With, ast.AsyncWith):
+            for item in node.items:  # type: ignore[attr-defined]
+                if item.optional_vars is not None:
+                    _bind_target(info, item.optional_vars, OTHER)
+        elif kind is ast.ExceptHandler:
+            handler = cast(ast.ExceptHandler, node)
+            if handler.name:
+                info.bind(handler.name, OTHER)
+        elif kind is _MATCH:
+            for case in node.cases:  # type: ignore[attr-defined]
+                for sub in walk(case.pattern):
+                    if isinstance(sub, (ast.MatchAs, ast.MatchStar)) and sub.name:
+                        info.bind(sub.name, OTHER)
+                    elif isinstance(sub, ast.MatchMapping) and sub.rest:
+                        info.bind(sub.rest, OTHER)
+            for case in reversed(node.cases):  # type: ignore[attr-defined]
+                stack.extend(reversed(case.body))
+            continue
+        elif kind is _TYPE_ALIAS:
+            _bind_target(info, node.name, OTHER)  # type: ignore[attr-defined]
+            continue
+        blocks = [getattr(node, f) for f in node._fields if f in _BLOCK_FIELDS]
+        for block in reversed(blocks):
+            stack.extend(reversed(block))
+
+
+_MATCH = getattr(ast, "Match", None)
+_TYPE_ALIAS = getattr(ast, "TypeAlias", None)
+
+
 def _is_none(node: ast.AST) -> bool:
     return isinstance(node, ast.Constant) and node.value is None
 
@@ -154,8 +234,9 @@ def _is_none(node: ast.AST) -> bool:
 class Scopes:
     """Lazy per-scope bindings for one module, and name resolution against them."""
 
-    def __init__(self, module: ast.Module) -> None:
+    def __init__(self, module: ast.Module, text: str | None = None) -> None:
         self.module = module
+        self.walrus = text is None or ":=" in text
         self._infos: dict[int, ScopeInfo] = {}
         self._aliases: dict[str, set[str]] | None = None
 
@@ -179,7 +260,7 @@ class Scopes:
         key = id(scope)
         found = self._infos.get(key)
         if found is None:
-            found = self._infos[key] = collect_bindings(scope)
+            found = self._infos[key] = collect_bindings(scope, self.walrus)
         return found
 
     def resolve_name(self, name: str, chain: Sequence[ast.AST]) -> str | None:

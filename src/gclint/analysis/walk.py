@@ -1,9 +1,13 @@
 """Fast tree traversal: `ast.walk` and `ast.iter_child_nodes` without their per-node generators.
 
-Every analysis walks subtrees many times (a function body per rule); `ast.walk` spends most of its
-time in `iter_fields`/`iter_child_nodes`. These versions read a per-type tuple of child fields and
-skip the `ctx`/`op` singletons (``Load``, ``Store``, ``Add``...), which no rule looks at. `walk`
-returns the nodes in depth-first source order (``ast.walk`` is breadth-first; no caller depends on
+Every analysis walks subtrees many times (a function body per rule, per question). While the
+engine checks a file (`indexed`), the module is laid out once in depth-first source order with
+each node's subtree span, so that walking any subtree of it is a slice of that list: no Python
+code runs per node. Outside `indexed`, or for nodes of other trees (modules reached through
+imports), the walk reads a per-type tuple of child fields.
+
+Both skip the ``ctx``/``op`` singletons (``Load``, ``Store``, ``Add``...), which no rule looks at,
+and return nodes in depth-first source order (``ast.walk`` is breadth-first; no caller depends on
 the order beyond "every node once").
 """
 
@@ -39,43 +43,82 @@ def children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-class _Memo(threading.local):
-    """Per-thread memo of walks, live while the engine checks one file (see `memoized`)."""
+class _Index:
+    """A tree in depth-first source order, and each node's subtree as ``order[start:end]``."""
 
-    table: dict[int, tuple[object, tuple[ast.AST, ...]]] | None = None
-    shallow: dict[int, tuple[object, tuple[type, ...], tuple[ast.AST, ...]]] | None = None
+    def __init__(self, root: ast.AST) -> None:
+        order: list[ast.AST] = []
+        spans: dict[int, tuple[int, int]] = {}
+        open_starts: list[int] = []
+        stack: list[ast.AST | None] = [root]
+        pop, push, extend = stack.pop, stack.append, stack.extend
+        get_fields = _FIELDS.get
+        while stack:
+            node = pop()
+            if node is None:  # every child subtree of the innermost open node is done
+                start = open_starts.pop()
+                spans[id(order[start])] = (start, len(order))
+                continue
+            open_starts.append(len(order))
+            order.append(node)
+            push(None)
+            for name in reversed(get_fields(type(node)) or fields(type(node))):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    extend([item for item in reversed(value) if isinstance(item, _AST)])
+                elif isinstance(value, _AST):
+                    push(value)
+        self.order = order
+        self.spans = spans
+
+    def span(self, node: ast.AST) -> tuple[int, int] | None:
+        found = self.spans.get(id(node))
+        if found is not None and self.order[found[0]] is node:
+            return found
+        return None
 
 
-_memo = _Memo()
+class _State(threading.local):
+    """The index of the module being checked by this thread (see `indexed`)."""
+
+    root: ast.AST | None = None
+    index: _Index | None = None
+
+
+_state = _State()
 
 
 @contextmanager
-def memoized() -> Iterator[None]:
-    """Within this block, walking the same subtree (or statement list) again costs a lookup.
+def indexed(root: ast.AST) -> Iterator[None]:
+    """Within this block, walks of `root`'s subtrees are slices of one layout of the tree.
 
-    Trees must not be changed inside the block: the engine wraps the check of one file in it.
-    Memo entries keep their key object alive, so an ``id`` is never reused for another one.
+    The layout is made on the first walk. The tree must not be changed inside the block (the
+    engine wraps the check of one file in it); the layout keeps every node alive, so an ``id`` is
+    never reused for another node while it is in use.
     """
-    outer, outer_shallow = _memo.table, _memo.shallow
-    if outer is None:
-        _memo.table, _memo.shallow = {}, {}
+    outer = (_state.root, _state.index)
+    _state.root, _state.index = root, None
     try:
         yield
     finally:
-        _memo.table, _memo.shallow = outer, outer_shallow
+        _state.root, _state.index = outer
 
 
-def walk(node: ast.AST) -> tuple[ast.AST, ...]:
+def _current_index() -> _Index | None:
+    index = _state.index
+    if index is None and _state.root is not None:
+        index = _state.index = _Index(_state.root)
+    return index
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
     """`node` and all its descendants (depth-first, source order)."""
-    table = _memo.table
-    if table is not None:
-        entry = table.get(id(node))
-        if entry is not None and entry[0] is node:
-            return entry[1]
-    result = tuple(_walk(node))
-    if table is not None:
-        table[id(node)] = (node, result)
-    return result
+    index = _current_index()
+    if index is not None:
+        span = index.span(node)
+        if span is not None:
+            return index.order[span[0] : span[1]]
+    return _walk(node)
 
 
 def _walk(node: ast.AST) -> list[ast.AST]:
@@ -96,17 +139,27 @@ def _walk(node: ast.AST) -> list[ast.AST]:
     return out
 
 
-def walk_shallow(nodes: Sequence[ast.AST], boundaries: tuple[type, ...]) -> tuple[ast.AST, ...]:
+def walk_shallow(nodes: Sequence[ast.AST], boundaries: tuple[type, ...]) -> list[ast.AST]:
     """`nodes` and their descendants, not entering nodes of the `boundaries` types (returned)."""
-    table = _memo.shallow
-    if table is not None:
-        entry = table.get(id(nodes))
-        if entry is not None and entry[0] is nodes and entry[1] == boundaries:
-            return entry[2]
-    result = tuple(_walk_shallow(nodes, boundaries))
-    if table is not None:
-        table[id(nodes)] = (nodes, boundaries, result)
-    return result
+    index = _current_index()
+    if index is not None:
+        out: list[ast.AST] = []
+        order, spans = index.order, index.spans
+        for top in nodes:
+            span = index.span(top)
+            if span is None:
+                out.extend(_walk_shallow([top], boundaries))
+                continue
+            i, end = span
+            while i < end:
+                current = order[i]
+                out.append(current)
+                if isinstance(current, boundaries):
+                    i = spans[id(current)][1]
+                else:
+                    i += 1
+        return out
+    return _walk_shallow(nodes, boundaries)
 
 
 def _walk_shallow(nodes: Sequence[ast.AST], boundaries: tuple[type, ...]) -> list[ast.AST]:

@@ -154,7 +154,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     """
 
     code = "GCL401"
-    needles = ("gc",)
+    needle_words = ("gc",)
     name = "gc-disabled-without-restore"
     summary = "gc.disable() is undone only on the normal path, not in a finally block"
     message = (
@@ -434,7 +434,7 @@ class GcCollectInLoop(Rule):
     """
 
     code = "GCL402"
-    needles = ("gc",)
+    needle_words = ("gc",)
     name = "gc-collect-in-loop"
     summary = "gc.collect() runs a full collection on every iteration of a loop"
     message = (
@@ -927,7 +927,7 @@ class GcDebugSaveall(Rule):
     """
 
     code = "GCL404"
-    needles = ("gc",)
+    needle_words = ("gc",)
     name = "gc-debug-saveall"
     summary = "gc.set_debug(gc.DEBUG_SAVEALL) keeps every collected object in gc.garbage"
     message = (
