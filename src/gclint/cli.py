@@ -22,8 +22,9 @@ from gclint import __version__
 from gclint.config import Config, ConfigError, parse_list, parse_per_file_ignores, resolve_config
 from gclint.diagnostics import Diagnostic
 from gclint.discovery import Missing, Unreadable, discover
-from gclint.engine import FileResult, check_file, error_diagnostic, relax_gc_for_batch
+from gclint.engine import check_file, error_diagnostic, relax_gc_for_batch
 from gclint.reporters import REPORTERS
+from gclint.runner import Cache, Checked, check_paths, default_jobs
 
 SUBCOMMANDS = ("check", "rules", "rule")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -216,7 +217,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     results = _run(paths, config, args)
     diagnostics = sorted((d for r in results for d in r.diagnostics), key=Diagnostic.sort_key)
-    sources = {r.path: r.source.text for r in results if r.source is not None}
+    sources: dict[str, str] = {}
+    if args.show_source:  # read again only the files that have something to show
+        for path in {d.path for d in diagnostics} & {r.path for r in results if r.decoded}:
+            text = next(r for r in results if r.path == path).source_text()
+            if text is not None:
+                sources[path] = text
     sys.stdout.write(REPORTERS[args.format](diagnostics, sources, args.show_source))
     findings = [d for d in diagnostics if not d.is_error]
     errors = [d for d in diagnostics if d.is_error]
@@ -224,7 +230,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _print_statistics(diagnostics)
     sys.stdout.flush()
     if not args.quiet and args.format == "text":
-        checked = sum(1 for r in results if r.source is not None)
+        checked = sum(1 for r in results if r.decoded)
         print(_summary(len(findings), len(errors), checked), file=sys.stderr)
     if errors:
         return EXIT_ERROR
@@ -233,22 +239,25 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
-def _run(paths: list[str], config: Config, args: argparse.Namespace) -> list[FileResult]:
+def _run(paths: list[str], config: Config, args: argparse.Namespace) -> list[Checked]:
     noqa = not args.disable_noqa
-    results: list[FileResult] = []
+    results: list[Checked] = []
     if "-" in paths:
         name = args.stdin_filename or "<stdin>"
-        results.append(check_file(name, config, raw=sys.stdin.buffer.read(), noqa=noqa))
-    files = [p for p in paths if p != "-"]
-    for item in discover(files, config, force_exclude=args.force_exclude):
+        result = check_file(name, config, raw=sys.stdin.buffer.read(), noqa=noqa)
+        results.append(Checked(name, result.diagnostics, decoded=result.source is not None))
+    files: list[str] = []
+    for item in discover([p for p in paths if p != "-"], config, force_exclude=args.force_exclude):
         if isinstance(item, Missing):
             message = "cannot read: no such file or directory"
-            results.append(FileResult(item.path, [error_diagnostic(item.path, "GCL002", message)]))
+            results.append(Checked(item.path, [error_diagnostic(item.path, "GCL002", message)]))
         elif isinstance(item, Unreadable):
-            error = error_diagnostic(item.path, "GCL002", item.reason)
-            results.append(FileResult(item.path, [error]))
+            results.append(Checked(item.path, [error_diagnostic(item.path, "GCL002", item.reason)]))
         else:
-            results.append(check_file(item, config, noqa=noqa))
+            files.append(item)
+    jobs = int(args.jobs) if args.jobs is not None else default_jobs()
+    cache = None if args.no_cache else Cache(config.root, config, noqa)
+    results.extend(check_paths(files, config, noqa=noqa, jobs=jobs, cache=cache))
     return results
 
 

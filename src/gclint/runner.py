@@ -1,0 +1,268 @@
+"""Checking many files: the cache (``.gclint_cache/``) and parallel processes (``-j``).
+
+The cache stores each file's diagnostics under a key made of the file's path and bytes, gclint's
+version and code, the Python version, the effective configuration and the ``noqa`` setting. A
+check also depends on the project files its imports led to, and on whether candidate files exist
+(`gclint.analysis.inference.recording`): those paths are stored in the entry with their stat
+stamps and checked before an entry is trusted. Entries are written atomically (a temporary file
+in the same directory, then ``os.replace``), so concurrent runs and crashes leave either a whole
+entry or none; an entry that cannot be read or parsed is ignored, never trusted.
+
+With ``-j N`` the files that miss the cache are checked by N worker processes, largest first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gclint import __version__
+from gclint.analysis.inference import Stamp, recording, stamp
+from gclint.config import Config
+from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
+from gclint.engine import check_file
+from gclint.source import SourceError, read_source
+
+CACHE_DIR = ".gclint_cache"
+CACHE_FORMAT = 1
+PARALLEL_MIN_FILES = 16  # below this, starting processes costs more than it saves
+
+
+@dataclass
+class Checked:
+    """One file's outcome as the runner reports it (no source text: read again when shown)."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    decoded: bool = False  # the file was read and decoded (it counts as checked)
+    cached: bool = False
+
+    def source_text(self) -> str | None:
+        try:
+            return read_source(self.path).text
+        except SourceError:
+            return None
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# -- the cache ------------------------------------------------------------------------------------
+
+
+def _code_fingerprint() -> str:
+    """gclint's own code: a development checkout's cache must not outlive an edit of a rule."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(package.rglob("*.py")):
+        st = path.stat()
+        digest.update(f"{path.relative_to(package)}:{st.st_mtime_ns}:{st.st_size};".encode())
+    return digest.hexdigest()
+
+
+def _config_fingerprint(config: Config) -> str:
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    values.pop("source", None)
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+class Cache:
+    """Diagnostics per file, keyed on content, code, interpreter and configuration."""
+
+    def __init__(self, root: str, config: Config, noqa: bool) -> None:
+        self.directory = os.path.join(root, CACHE_DIR, f"v{CACHE_FORMAT}")
+        base = hashlib.sha256()
+        for part in (
+            _code_fingerprint(),
+            sys.version,
+            _config_fingerprint(config),
+            f"noqa={noqa}",
+        ):
+            base.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        self._base = base
+        self._ready = False
+
+    def key(self, path: str, raw: bytes) -> str:
+        digest = self._base.copy()
+        digest.update(os.path.abspath(path).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(path.encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(raw)
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> str:
+        return os.path.join(self.directory, key[:2], key + ".json")
+
+    def get(self, path: str, key: str) -> Checked | None:
+        try:
+            with open(self._entry(key), encoding="utf-8") as fh:
+                data = json.load(fh)
+            if data.get("format") != CACHE_FORMAT:
+                return None
+            for dep, recorded in data["deps"]:
+                now = stamp(dep)
+                if (list(now) if now is not None else None) != recorded:
+                    return None  # a file the check consulted changed, appeared or went away
+            diagnostics = [_diagnostic_from_json(d, path) for d in data["diagnostics"]]
+            return Checked(path, diagnostics, decoded=bool(data["decoded"]), cached=True)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # missing, unreadable or broken: never trusted
+
+    def put(self, key: str, result: Checked, deps: dict[str, Stamp]) -> None:
+        data = {
+            "format": CACHE_FORMAT,
+            "decoded": result.decoded,
+            "deps": sorted([p, list(s) if s is not None else None] for p, s in deps.items()),
+            "diagnostics": [_diagnostic_to_json(d) for d in result.diagnostics],
+        }
+        target = self._entry(key)
+        try:
+            self._prepare()
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump(data, fh, separators=(",", ":"))
+                os.replace(tmp, target)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+        except OSError:
+            pass  # a read-only tree, a full disk: the run goes on without caching
+
+    def _prepare(self) -> None:
+        if self._ready:
+            return
+        top = os.path.dirname(self.directory)
+        os.makedirs(self.directory, exist_ok=True)
+        tag = os.path.join(top, "CACHEDIR.TAG")
+        if not os.path.exists(tag):
+            with contextlib.suppress(OSError), open(tag, "w", encoding="ascii") as fh:
+                fh.write("Signature: 8a477f597d28d172789f06886806bc55\n# gclint's cache\n")
+        ignore = os.path.join(top, ".gitignore")
+        if not os.path.exists(ignore):
+            with contextlib.suppress(OSError), open(ignore, "w", encoding="ascii") as fh:
+                fh.write("# created by gclint\n*\n")
+        self._ready = True
+
+
+def _diagnostic_to_json(diag: Diagnostic) -> dict[str, Any]:
+    data = dataclasses.asdict(diag)
+    if diag.fix is not None:
+        data["fix"]["safety"] = diag.fix.safety.value
+    data.pop("path")
+    return data
+
+
+def _diagnostic_from_json(data: dict[str, Any], path: str) -> Diagnostic:
+    fix = data.get("fix")
+    return Diagnostic(
+        code=str(data["code"]),
+        name=str(data["name"]),
+        path=path,
+        range=Range(**data["range"]),
+        message=str(data["message"]),
+        fix=Fix(**{**fix, "safety": FixSafety(fix["safety"])}) if fix else None,
+        is_error=bool(data["is_error"]),
+    )
+
+
+# -- checking -------------------------------------------------------------------------------------
+
+
+def _check_one(path: str, config: Config, noqa: bool, raw: bytes | None) -> Checked:
+    result = check_file(path, config, raw=raw, noqa=noqa)
+    return Checked(path, result.diagnostics, decoded=result.source is not None)
+
+
+def _check_recorded(
+    path: str, config: Config, noqa: bool, raw: bytes | None
+) -> tuple[Checked, dict[str, Stamp]]:
+    with recording() as consulted:
+        result = _check_one(path, config, noqa, raw)
+    return result, consulted
+
+
+def _worker(task: tuple[str, Config, bool, bytes | None]) -> tuple[Checked, dict[str, Stamp]]:
+    return _check_recorded(*task)
+
+
+def _read(path: str) -> bytes | None:
+    """The file's bytes for the cache key, or None (then the engine reports why it cannot)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a named pipe never blocks
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        try:
+            return fh.read() if stat.S_ISREG(os.fstat(fd).st_mode) else None
+        except OSError:
+            return None
+
+
+def check_paths(
+    files: Sequence[str],
+    config: Config,
+    *,
+    noqa: bool = True,
+    jobs: int = 1,
+    cache: Cache | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Checked]:
+    """Check `files` (regular files found by discovery), using the cache and `jobs` processes."""
+    results: dict[str, Checked] = {}
+    todo: list[tuple[str, bytes | None, str | None]] = []
+    for path in files:
+        raw = _read(path) if cache is not None else None
+        key = cache.key(path, raw) if cache is not None and raw is not None else None
+        hit = cache.get(path, key) if cache is not None and key is not None else None
+        if hit is not None:
+            results[path] = hit
+        else:
+            todo.append((path, raw, key))
+
+    def store(path: str, key: str | None, outcome: tuple[Checked, dict[str, Stamp]]) -> None:
+        result, deps = outcome
+        results[path] = result
+        if (
+            cache is not None
+            and key is not None
+            and not any(d.is_error for d in result.diagnostics)
+        ):
+            cache.put(key, result, deps)
+        if progress is not None:
+            progress(len(results), len(files))
+
+    if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
+        todo.sort(key=lambda item: -len(item[1]) if item[1] is not None else 0)
+        tasks = [(path, config, noqa, raw) for path, raw, _ in todo]
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
+            chunk = max(1, min(8, len(tasks) // (jobs * 8)))
+            outcomes = pool.map(_worker, tasks, chunksize=chunk)
+            for (path, _raw, key), outcome in zip(todo, outcomes, strict=True):
+                store(path, key, outcome)
+    else:
+        for path, raw, key in todo:
+            store(path, key, _check_recorded(path, config, noqa, raw))
+    return [results[path] for path in files]
+
+
+def _context() -> Any:
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
