@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from gclint.analysis.walk import fields, indexed
+from gclint.analysis.walk import current_index, indexed
 from gclint.config import Config
 from gclint.context import Context
 from gclint.diagnostics import Diagnostic, Range
@@ -219,33 +219,28 @@ def _check_tree_once(
 
     ancestors = ctx.ancestors
     enter, leave = dispatcher.enter, dispatcher.leave
-    node_base = ast.AST
-
-    def visit(node: ast.AST) -> None:
-        node_type = type(node)
-        if node_type in enter:
-            call(enter, node)
-        ancestors.append(node)
-        for name in fields(node_type):
-            value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_base):
-                        visit(item)
-            elif isinstance(value, node_base):
-                visit(value)
-        ancestors.pop()
-        if node_type in leave:
-            call(leave, node)
-
     if dispatcher.rules:
-        try:
-            visit(tree)
-        except RecursionError:  # the walk itself: deeper than the interpreter's stack allows
-            message = (
-                "internal error in gclint: the file nests too deeply to analyse; please report"
-            )
-            return [error_diagnostic(path, "GCL000", message)], True
+        index = current_index()
+        assert index is not None  # inside `indexed(tree)`
+        # The walk is the index's order; a node is left when the walk reaches the end of its
+        # subtree (``ends``), innermost first, exactly as a recursive walk would.
+        order, ends = index.order, index.ends
+        closing: list[int] = []
+        for i, node in enumerate(order):
+            while closing and closing[-1] <= i:
+                closing.pop()
+                done = ancestors.pop()
+                if type(done) in leave:
+                    call(leave, done)
+            if type(node) in enter:
+                call(enter, node)
+            ancestors.append(node)
+            closing.append(ends[i])
+        while closing:
+            closing.pop()
+            done = ancestors.pop()
+            if type(done) in leave:
+                call(leave, done)
 
     for rule in list(dispatcher.rules):
         finish = getattr(rule, "finish", None)

@@ -20,6 +20,7 @@ from gclint.analysis.inference import (
     Inference,
     Stamp,
     depend_on_all,
+    import_base,
     is_project_import,
     project_package,
     recording,
@@ -354,7 +355,8 @@ class ResourceFacts:
         imports the same name from the same directory.
         """
         directory = os.path.dirname(os.path.abspath(self.ctx.path))
-        key = (qual, directory, self.ctx.config.extra_resource_factories)
+        base, parts = import_base(qual, directory)  # same import from anywhere in the project
+        key = (".".join(parts), base, self.ctx.config.extra_resource_factories)
         known = _IMPORTED_TYPES.get(key)
         if known is not None:
             depend_on_all(known[1])  # the files this answer came from

@@ -177,7 +177,7 @@ def _module_file(directory: str, parts: list[str]) -> str | None:
     return None
 
 
-def _import_base(qualname: str, directory: str) -> tuple[str, list[str]]:
+def import_base(qualname: str, directory: str) -> tuple[str, list[str]]:
     """Where an import found in a module of `directory` starts looking, and the dotted parts."""
     level = len(qualname) - len(qualname.lstrip("."))
     parts = qualname.lstrip(".").split(".")
@@ -212,7 +212,7 @@ def _resolve_definition(
 def _find_definition(qualname: str, directory: str, depth: int) -> Definition | None:
     if depth > 4:
         return None
-    directory, parts = _import_base(qualname, directory)
+    directory, parts = import_base(qualname, directory)
     for cut in range(len(parts) - 1, 0, -1):
         module = _module_file(directory, parts[:cut])
         if module is None:

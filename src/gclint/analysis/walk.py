@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import threading
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -44,38 +45,79 @@ def children(node: ast.AST) -> list[ast.AST]:
 
 
 class _Index:
-    """A tree in depth-first source order, and each node's subtree as ``order[start:end]``."""
+    """A tree in depth-first source order: node `order[i]`'s subtree is ``order[i:ends[i]]``."""
 
     def __init__(self, root: ast.AST) -> None:
-        order: list[ast.AST] = []
-        spans: dict[int, tuple[int, int]] = {}
-        open_starts: list[int] = []
-        stack: list[ast.AST | None] = [root]
-        pop, push, extend = stack.pop, stack.append, stack.extend
-        get_fields = _FIELDS.get
-        while stack:
-            node = pop()
-            if node is None:  # every child subtree of the innermost open node is done
-                start = open_starts.pop()
-                spans[id(order[start])] = (start, len(order))
-                continue
-            open_starts.append(len(order))
-            order.append(node)
-            push(None)
-            for name in reversed(get_fields(type(node)) or fields(type(node))):
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    extend([item for item in reversed(value) if isinstance(item, _AST)])
-                elif isinstance(value, _AST):
-                    push(value)
-        self.order = order
-        self.spans = spans
+        try:
+            self.order, self.ends = _layout_recursive(root)
+        except RecursionError:  # deeper than the stack allows: the same layout, iteratively
+            self.order, self.ends = _layout_iterative(root)
+        self.starts = {id(node): i for i, node in enumerate(self.order)}
+        self._bounds: dict[tuple[type, ...], list[int]] = {}
 
     def span(self, node: ast.AST) -> tuple[int, int] | None:
-        found = self.spans.get(id(node))
-        if found is not None and self.order[found[0]] is node:
-            return found
+        start = self.starts.get(id(node))
+        if start is not None and self.order[start] is node:
+            return start, self.ends[start]
         return None
+
+    def bounds(self, boundaries: tuple[type, ...]) -> list[int]:
+        """Sorted positions of the nodes of the `boundaries` types."""
+        found = self._bounds.get(boundaries)
+        if found is None:
+            found = self._bounds[boundaries] = [
+                i for i, node in enumerate(self.order) if isinstance(node, boundaries)
+            ]
+        return found
+
+
+def _layout_recursive(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
+    order: list[ast.AST] = []
+    ends: list[int] = []
+    append, end_append = order.append, ends.append
+    get_fields = _FIELDS.get
+
+    def lay(node: ast.AST) -> None:
+        i = len(order)
+        append(node)
+        end_append(0)
+        for name in get_fields(type(node)) or fields(type(node)):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, _AST):
+                        lay(item)
+            elif isinstance(value, _AST):
+                lay(value)
+        ends[i] = len(order)
+
+    lay(root)
+    return order, ends
+
+
+def _layout_iterative(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
+    order: list[ast.AST] = []
+    ends: list[int] = []
+    open_starts: list[int] = []
+    stack: list[ast.AST | None] = [root]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    get_fields = _FIELDS.get
+    while stack:
+        node = pop()
+        if node is None:  # every child subtree of the innermost open node is done
+            ends[open_starts.pop()] = len(order)
+            continue
+        open_starts.append(len(order))
+        order.append(node)
+        ends.append(0)
+        push(None)
+        for name in reversed(get_fields(type(node)) or fields(type(node))):
+            value = getattr(node, name, None)
+            if type(value) is list:
+                extend([item for item in reversed(value) if isinstance(item, _AST)])
+            elif isinstance(value, _AST):
+                push(value)
+    return order, ends
 
 
 class _State(threading.local):
@@ -102,6 +144,11 @@ def indexed(root: ast.AST) -> Iterator[None]:
         yield
     finally:
         _state.root, _state.index = outer
+
+
+def current_index() -> _Index | None:
+    """The layout of the tree being checked (made now if needed), or None outside `indexed`."""
+    return _current_index()
 
 
 def _current_index() -> _Index | None:
@@ -144,20 +191,24 @@ def walk_shallow(nodes: Sequence[ast.AST], boundaries: tuple[type, ...]) -> list
     index = _current_index()
     if index is not None:
         out: list[ast.AST] = []
-        order, spans = index.order, index.spans
+        order, ends = index.order, index.ends
+        bounds = index.bounds(boundaries)
         for top in nodes:
             span = index.span(top)
             if span is None:
                 out.extend(_walk_shallow([top], boundaries))
                 continue
             i, end = span
+            # whole slices between the nested boundaries, each boundary node kept, its inside not
+            j = bisect_left(bounds, i)
             while i < end:
-                current = order[i]
-                out.append(current)
-                if isinstance(current, boundaries):
-                    i = spans[id(current)][1]
-                else:
-                    i += 1
+                if j >= len(bounds) or bounds[j] >= end:
+                    out.extend(order[i:end])
+                    break
+                b = bounds[j]
+                out.extend(order[i : b + 1])
+                i = ends[b]
+                j = bisect_left(bounds, i, j + 1)
         return out
     return _walk_shallow(nodes, boundaries)
 
