@@ -141,7 +141,7 @@ def is_project_import(qualname: str, importer: str, package: str | None) -> bool
     return _module_file(os.path.dirname(os.path.abspath(importer)), [top]) is not None
 
 
-@lru_cache(maxsize=2048)
+@lru_cache(maxsize=256)
 def _parse_module(path: str, mtime: float) -> ast.Module | None:
     try:
         with open(path, "rb") as fh:
@@ -201,7 +201,7 @@ def resolve_definition(qualname: str, directory: str, depth: int = 0) -> Definit
     return found
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)
 def _resolve_definition(
     qualname: str, directory: str, depth: int
 ) -> tuple[Definition | None, dict[str, Stamp]]:
