@@ -176,8 +176,12 @@ class UnclosedResource(_ScopeFindings):
     ```
 
     ## Fix safety
-    The fix (wrap the acquisition and its uses in `with`) is safe when all uses are in one block
-    and an explicit `close()`, if any, is the last of them; it is not yet applied by `--fix`.
+    `--fix` wraps the acquisition and its uses in `with` (removing a trailing `close()`) when all
+    uses are in one block, an explicit `close()`, if any, is the last of them, and `with` is
+    known to close the resource: a standard-library factory (`open()`, `socket.socket()`,
+    `zipfile.ZipFile()`...) or a class of the same module with a `close()` (wrapped in
+    `contextlib.closing()`). Elsewhere (a factory function, a value made from the resource used
+    after the block, a use in a nested function) the fix is skipped, with the reason.
 
     ## Options
     - `extra-resource-factories`: qualified names of more functions that return resources.
@@ -208,6 +212,14 @@ class UnclosedResource(_ScopeFindings):
                 return json.load(f)
             """,
             expect=((5, 9),),
+            fixed="""
+            import json
+
+
+            def load_config(path):
+                with open(path) as f:
+                    return json.load(f)
+            """,
             trigger="""
             from pathlib import Path
 
@@ -226,6 +238,14 @@ class UnclosedResource(_ScopeFindings):
                 return line
             """,
             expect=((2, 9),),
+            fixed="""
+            def first_line(path):
+                with open(path) as f:
+                    line = f.readline()
+                    if not line.strip():
+                        return None
+                return line
+            """,
             trigger="""
             from pathlib import Path
 
@@ -245,6 +265,15 @@ class UnclosedResource(_ScopeFindings):
                 return sock.recv(64)
             """,
             expect=((5, 12),),
+            fixed="""
+            import socket
+
+
+            def ping(port):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    sock.sendall(b"PING\\r\\n")
+                    return sock.recv(64)
+            """,
             trigger=with_server("ping(serve_once(b'PONG'))"),
         ),
         Example(
@@ -265,6 +294,25 @@ class UnclosedResource(_ScopeFindings):
                 log.write(event)
             """,
             expect=((13, 11),),
+            fixed="""
+            import contextlib
+
+
+            class EventLog:
+                def __init__(self, path):
+                    self._file = open(path, "a", encoding="utf-8")
+
+                def write(self, line):
+                    self._file.write(line + "\\n")
+
+                def close(self):
+                    self._file.close()
+
+
+            def record(path, event):
+                with contextlib.closing(EventLog(path)) as log:
+                    log.write(event)
+            """,
             trigger='record("events.log", "started")',
             note="a class of the same module whose close() releases what it holds",
         ),
@@ -283,6 +331,8 @@ class UnclosedResource(_ScopeFindings):
                 return len(data)
             """,
             expect=((9, 15),),
+            no_fix="make_workdir() is not a known factory: 'with' on what it returns might not "
+            "close it (a TemporaryDirectory's __enter__ returns its path)",
             trigger='run_job("abc")',
             note="a factory function of the same module returns a resource",
         ),
@@ -445,7 +495,9 @@ class CloseNotExceptionSafe(_ScopeFindings):
     ```
 
     ## Fix safety
-    The fix (convert to `with`) is safe; it is not yet applied by `--fix`.
+    `--fix` converts to `with` and removes the `close()`, under the same conditions as
+    GCL101's fix: one block, `close()` the last use, and a resource that `with` is known to
+    close; elsewhere the fix is skipped, with the reason.
 
     ## References
     - [The with statement](https://docs.python.org/3/reference/compound_stmts.html#the-with-statement)
@@ -478,6 +530,15 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 return data
             """,
             expect=((5, 9),),
+            fixed="""
+            import json
+
+
+            def load(path):
+                with open(path) as f:
+                    data = json.load(f)
+                return data
+            """,
             trigger="""
             from pathlib import Path
 
@@ -497,6 +558,12 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 f.close()
             """,
             expect=((2, 9),),
+            fixed="""
+            def read_records(path):
+                with open(path) as f:
+                    for line in f:
+                        yield line.rstrip("\\n")
+            """,
             trigger="""
             from pathlib import Path
 
@@ -520,6 +587,15 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 return banner
             """,
             expect=((5, 12),),
+            fixed="""
+            import socket
+
+
+            def fetch_banner(port):
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    banner = sock.recv(1024).decode("ascii")
+                return banner
+            """,
             trigger=with_server(
                 """
                 try:
