@@ -15,6 +15,7 @@ import importlib
 FIXABLE: dict[str, str] = {
     "GCL101": "gclint.fixes.resources",
     "GCL103": "gclint.fixes.resources",
+    "GCL102": "gclint.fixes.expressions",
 }
 
 

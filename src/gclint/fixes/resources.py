@@ -308,6 +308,14 @@ def _binds(meta: Meta, use: cst.Name) -> bool:
     return False
 
 
+def scope_uses(scope: cst.FunctionDef | cst.Module, names: set[str]) -> list[cst.Name]:
+    """The uses of `names` in a function's parameters and body (not its own name), or in a
+    module."""
+    if isinstance(scope, cst.Module):
+        return name_uses(scope, names)
+    return [*name_uses(scope.params, names), *name_uses(scope.body, names)]
+
+
 def with_item_for(meta: Meta, call: cst.Call) -> tuple[cst.BaseExpression, str | None]:
     """The ``with`` item expression for the acquisition, and the import it needs (or None)."""
     names = meta.qualnames(call.func)
@@ -350,7 +358,7 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
     scope = enclosing_scope(meta, site.line)
     plan = plan_block(site, name)
     covered = list(site.body[site.index + 1 : plan.stop])
-    for use in name_uses(scope, {name}):
+    for use in scope_uses(scope, {name}):
         if _inside(meta, use, site.line) or any(_inside(meta, use, s) for s in covered):
             continue
         if plan.remove is not None and _inside(meta, use, site.body[plan.remove]):
@@ -362,7 +370,7 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
     scan = _Scan(meta, name)
     scan.check(covered)
     for tracked in scan.tracked - {name}:
-        for use in name_uses(scope, {tracked}):
+        for use in scope_uses(scope, {tracked}):
             if not any(_inside(meta, use, s) for s in covered):
                 raise FixSkipped(
                     f"'{tracked}', made from '{name}', is used after the 'with' block "

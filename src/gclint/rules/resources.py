@@ -1004,8 +1004,32 @@ class ResourceInExpression(Rule):
     ```
 
     ## Fix safety
-    The fix (hoist into `with` around the statement, or use `Path(p).read_text()`/
-    `read_bytes()` with the same arguments) is safe; it is not yet applied by `--fix`.
+    The fix is safe: it hoists the resource into a `with` statement around the statement that
+    uses it (`with open(path) as f:` then `return len(f.read())`; a `for` loop over the
+    resource goes inside the `with`), so the resource is closed when that statement ends,
+    which is when CPython's reference count closed it anyway. It is applied only where that
+    provably changes nothing else, and skipped (with the reason) otherwise:
+
+    - the factory must be one whose `with` closes the object and binds the object itself
+      (files, archives, sockets, selectors, `urlopen`, `Path.open`); not `sqlite3.connect`
+      (its `with` only commits) nor `TemporaryDirectory` (it binds a path);
+    - the statement must be done with the resource when it ends: the resource goes into a
+      method that reads or writes at once (`.read()`, `.write()`, `.readlines()`...), into a
+      function that consumes it (`json.load`, `list`, `sum`..., also through `csv.reader`
+      and other lazy wrappers consumed in the statement), is iterated by the `for` statement
+      or an eager comprehension, or is discarded (`with open(p, "w"):` / `pass`);
+    - nothing the statement evaluates before the call may have an effect (only names,
+      dotted names and literals), the call must run on every path (not behind `and`/`or`,
+      a conditional expression, a lambda or a comprehension clause), and the statement must
+      not `await` or `yield`;
+    - a resource that may be written to must be the last thing the statement uses;
+    - the statement must have its own line, in a function or at module level (in a class
+      body the new name would become a class attribute; a `while`/`if` condition, a default
+      argument or a decorator is not a statement of its own).
+
+    The new name is `f` (`sock`, `response`, `archive`... by kind), or `f2`... when the
+    function already uses it. `open(p).read()` is not turned into `Path(p).read_text()`:
+    `open` also accepts a file descriptor or a bytes path, which `Path` does not.
 
     ## References
     - [pathlib.Path.read_text](https://docs.python.org/3/library/pathlib.html#pathlib.Path.read_text)
@@ -1037,6 +1061,11 @@ class ResourceInExpression(Rule):
             size_of("a.txt")
             """,
             note="both pylint R1732 and ruff SIM115 miss this one",
+            fixed="""
+            def size_of(path):
+                with open(path) as f:
+                    return len(f.read())
+            """,
         ),
         Example(
             """
@@ -1052,6 +1081,14 @@ class ResourceInExpression(Rule):
 
             Path("config.json").write_text("{}")
             load_config("config.json")
+            """,
+            fixed="""
+            import json
+
+
+            def load_config(path):
+                with open(path) as f:
+                    return json.load(f)
             """,
         ),
         Example(
@@ -1069,21 +1106,37 @@ class ResourceInExpression(Rule):
             Path("app.log").write_text("ERROR a\\nok\\n")
             count_errors("app.log")
             """,
+            fixed="""
+            def count_errors(path):
+                errors = 0
+                with open(path) as f:
+                    for line in f:
+                        errors += "ERROR" in line
+                return errors
+            """,
         ),
         Example(
             """
             from pathlib import Path
 
 
-            def checksum(path: Path):
-                return hash(path.open("rb").read())
+            def size(path: Path):
+                return len(path.open("rb").read())
             """,
-            expect=((5, 17),),
+            expect=((5, 16),),
             trigger="""
             Path("data.bin").write_bytes(b"abc")
-            checksum(Path("data.bin"))
+            size(Path("data.bin"))
             """,
             note="the receiver is a Path (from the annotation)",
+            fixed="""
+            from pathlib import Path
+
+
+            def size(path: Path):
+                with path.open("rb") as f:
+                    return len(f.read())
+            """,
         ),
     )
     valid = (
