@@ -15,6 +15,8 @@ import importlib
 FIXABLE: dict[str, str] = {
     "GCL101": "gclint.fixes.resources",
     "GCL103": "gclint.fixes.resources",
+    "GCL105": "gclint.fixes.connections",
+    "GCL106": "gclint.fixes.locks",
     "GCL102": "gclint.fixes.expressions",
 }
 

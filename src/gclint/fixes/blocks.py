@@ -193,14 +193,16 @@ def dotted(node: cst.BaseExpression) -> str:
 
 
 class NameUses(cst.CSTVisitor):
-    """Every Name node that reads or binds `names` (attribute and keyword names excluded)."""
+    """Every Name node that reads or binds `names` (or any name, with `every`), attribute and
+    keyword names excluded."""
 
-    def __init__(self, names: set[str]) -> None:
+    def __init__(self, names: set[str], every: bool = False) -> None:
         self.names = names
+        self.every = every
         self.found: list[cst.Name] = []
 
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.names:
+        if self.every or node.value in self.names:
             self.found.append(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
@@ -212,7 +214,7 @@ class NameUses(cst.CSTVisitor):
         return False
 
 
-def name_uses(node: cst.CSTNode, names: set[str]) -> list[cst.Name]:
-    visitor = NameUses(names)
+def name_uses(node: cst.CSTNode, names: set[str], every: bool = False) -> list[cst.Name]:
+    visitor = NameUses(names, every)
     node.visit(visitor)
     return visitor.found

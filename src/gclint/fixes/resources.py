@@ -230,7 +230,9 @@ class _Scan(cst.CSTVisitor):
                 break
         parent = self.meta.parent(use)
         if _binds(self.meta, use):
-            raise FixSkipped(f"'{name}' is rebound or deleted ({where})")
+            if name == self.resource:
+                raise FixSkipped(f"'{name}' is rebound or deleted ({where})")
+            return  # a value made from the resource, (re)bound: its uses are what matter
         if name == self.resource and self._data_use(use, parent):
             return
         small = self._small_statement(use)
@@ -246,6 +248,14 @@ class _Scan(cst.CSTVisitor):
             self.tracked.update(
                 t.target.value for t in small.targets if isinstance(t.target, cst.Name)
             )
+            return
+        if isinstance(small, cst.With) and any(
+            _inside(self.meta, use, i.item) for i in small.items
+        ):
+            # ``with conn.cursor() as cur:``: what the item binds is made from the resource
+            for with_item in small.items:
+                if with_item.asname is not None:
+                    self.tracked.update(n.value for n in name_uses(with_item.asname, {"*"}, True))
             return
         if isinstance(small, (cst.If, cst.While)) and _inside(self.meta, use, small.test):
             return  # a test: its value is consumed

@@ -1298,8 +1298,11 @@ class ContextManagerDoesNotClose(Rule):
     ```
 
     ## Fix safety
-    The fix (`with contextlib.closing(connect(...)) as conn, conn:`, which keeps the
-    commit/rollback and adds the close) is safe; it is not yet applied by `--fix`.
+    `--fix` rewrites the `with` to `with contextlib.closing(connect(...)) as conn, conn:`,
+    which keeps the commit/rollback and adds the close (`import contextlib` is added when
+    needed). It is skipped, with the reason, when the connection or a value made from it (a
+    cursor) is used after the block, and for `with conn:` on a connection not made by the
+    statement just before it (a connection made elsewhere is not the block's to close).
 
     ## References
     - [sqlite3: how to use the connection context manager](https://docs.python.org/3/library/sqlite3.html#sqlite3-connection-context-manager)
@@ -1334,6 +1337,16 @@ class ContextManagerDoesNotClose(Rule):
                     conn.execute("insert into users values (?)", (name,))
             """,
             expect=((5, 10),),
+            fixed="""
+            import contextlib
+            import sqlite3
+
+
+            def add_user(path, name):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("create table if not exists users(name text)")
+                    conn.execute("insert into users values (?)", (name,))
+            """,
             trigger='add_user("users.db", "ada")',
         ),
         Example(
@@ -1348,6 +1361,16 @@ class ContextManagerDoesNotClose(Rule):
                     conn.executemany("insert into users values (?)", [(n,) for n in names])
             """,
             expect=((6, 10),),
+            fixed="""
+            import contextlib
+            import sqlite3
+
+
+            def add_users(path, names):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("create table if not exists users(name text)")
+                    conn.executemany("insert into users values (?)", [(n,) for n in names])
+            """,
             trigger='add_users("users.db", ["ada", "grace"])',
         ),
         Example(
@@ -1361,6 +1384,16 @@ class ContextManagerDoesNotClose(Rule):
                         cur.execute("insert into users values (%s)", (name,))
             """,
             expect=((5, 10),),
+            fixed="""
+            import contextlib
+            import psycopg2
+
+
+            def add_user(dsn, name):
+                with contextlib.closing(psycopg2.connect(dsn)) as conn, conn:
+                    with conn.cursor() as cur:
+                        cur.execute("insert into users values (%s)", (name,))
+            """,
             static_only="needs a PostgreSQL server; psycopg2's Connection.__exit__ is documented "
             "not to close the connection",
         ),
@@ -1530,8 +1563,10 @@ class LockAcquireNotReleasedSafely(Rule):
     ```
 
     ## Fix safety
-    The fix (`with lock:`) is safe when `acquire()` has no arguments and `release()` ends the
-    same block; it is not yet applied by `--fix`.
+    `--fix` rewrites to `with lock:` (`async with lock:` for an awaited acquire) when
+    `acquire()` has no arguments and `release()` ends the same block; it is skipped, with the
+    reason, when the lock is used in between or a `return`/`break`/`continue`/`yield` in
+    between would leave it held (`with` would release it there).
 
     ## References
     - [Using locks, conditions, and semaphores in the with statement](https://docs.python.org/3/library/threading.html#using-locks-conditions-and-semaphores-in-the-with-statement)
@@ -1566,6 +1601,17 @@ class LockAcquireNotReleasedSafely(Rule):
                 _lock.release()
             """,
             expect=((8, 5),),
+            fixed="""
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def record(key):
+                with _lock:
+                    _counts[key] = _counts.get(key, 0) + 1 / len(key)
+            """,
             trigger="""
             try:
                 record("")
@@ -1590,6 +1636,19 @@ class LockAcquireNotReleasedSafely(Rule):
                     self._lock.release()
             """,
             expect=((10, 9),),
+            fixed="""
+            import threading
+
+
+            class Counter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.value = 0
+
+                def add(self, amount):
+                    with self._lock:
+                        self.value += int(amount)
+            """,
             trigger="""
             counter = Counter()
             try:
