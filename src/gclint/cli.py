@@ -300,11 +300,12 @@ class FixReport:
 
     def print_summary(self, diff: bool) -> None:
         verb = "Would fix" if diff else "Fixed"
-        print(
-            f"{verb} {self.fixed} diagnostic{'s' if self.fixed != 1 else ''} in "
-            f"{self.files} file{'s' if self.files != 1 else ''}",
-            file=sys.stderr,
-        )
+        if self.fixed:
+            print(
+                f"{verb} {self.fixed} diagnostic{'s' if self.fixed != 1 else ''} in "
+                f"{self.files} file{'s' if self.files != 1 else ''}",
+                file=sys.stderr,
+            )
         if self.skipped:
             count = len(self.skipped)
             print(f"{count} fix{'es' if count != 1 else ''} skipped:", file=sys.stderr)
