@@ -18,6 +18,8 @@ FIXABLE: dict[str, str] = {
     "GCL105": "gclint.fixes.connections",
     "GCL106": "gclint.fixes.locks",
     "GCL102": "gclint.fixes.expressions",
+    "GCL104": "gclint.fixes.exceptions",
+    "GCL304": "gclint.fixes.exceptions",
 }
 
 

@@ -361,3 +361,55 @@ def line_of(small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
 
 def indented(body: Sequence[cst.BaseStatement]) -> cst.IndentedBlock:
     return cst.IndentedBlock(body=list(body))
+
+
+class _VariableRefs(cst.CSTVisitor):
+    """Every `cst.Name` that is the variable `name` (not an attribute or a keyword argument)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.name:
+            self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def variable_refs(node: cst.CSTNode, name: str) -> list[cst.Name]:
+    """The occurrences of the variable `name` in `node` (reads, writes, parameters, ``del``)."""
+    visitor = _VariableRefs(name)
+    node.visit(visitor)
+    return visitor.found
+
+
+def in_nested_scope(site: Site, node: cst.CSTNode, within: cst.CSTNode) -> bool:
+    """Whether `node` is inside a function, class, lambda or comprehension nested in `within`."""
+    for ancestor in site.ancestors(node):
+        if ancestor is within:
+            return False
+        if isinstance(ancestor, NESTED_SCOPES):
+            return True
+    return False
+
+
+def is_none_check(name: str) -> cst.Comparison:
+    """``name is not None``."""
+    return cst.Comparison(
+        left=cst.Name(name),
+        comparisons=[cst.ComparisonTarget(operator=cst.IsNot(), comparator=cst.Name("None"))],
+    )
+
+
+def leading_lines(stmt: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    """The blank and comment lines above a statement."""
+    if isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return stmt.leading_lines
+    return ()

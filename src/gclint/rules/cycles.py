@@ -639,8 +639,15 @@ class ExceptionOrFrameKept(Rule):
     ```
 
     ## Fix safety
-    For a traceback or frame in a local, the fix (add `finally: del tb`) is safe; it is not yet
-    applied by `--fix`. Stored exceptions have no automatic fix: store
+    For a traceback or frame in a local, the fix is safe: the statements after the binding, up
+    to the last one that uses the name, go into `try:` with `finally: del tb` (statements
+    after that stay after it). When those statements are exactly one `try` with a `finally:`,
+    `del tb` is added at the end of that `finally:` instead (unless it can `return`, `raise`,
+    `break` or `continue` first); a `del tb` that already ended them moves into the new
+    `finally:`. The fix is skipped when the name is also used after the block that binds it,
+    inside a nested function, lambda or generator expression (which may run after the `del`),
+    is declared `global`/`nonlocal`, is deleted before its last use, or is not used at all
+    after it is bound. Stored exceptions have no automatic fix: store
     `e.with_traceback(None)`, or a summary (`repr(e)`), instead.
 
     ## References
@@ -689,6 +696,21 @@ class ExceptionOrFrameKept(Rule):
             handle(request, process, print)
             del request
             """,
+            fixed="""
+            import sys
+
+
+            def handle(request, process, log):
+                try:
+                    return process(request)
+                except ValueError:
+                    tb = sys.exc_info()[2]
+                    try:
+                        log(tb)
+                    finally:
+                        del tb
+                    return None
+            """,
         ),
         Example(
             """
@@ -712,6 +734,7 @@ class ExceptionOrFrameKept(Rule):
             del stream
             """,
             note="a stream keeping exceptions with their tracebacks",
+            no_fix="an exception stored beyond its handler has no automatic fix",
         ),
         Example(
             """
@@ -732,6 +755,17 @@ class ExceptionOrFrameKept(Rule):
             ref = weakref.ref(value)
             describe(value)
             del value
+            """,
+            fixed="""
+            import inspect
+
+
+            def describe(value):
+                frame = inspect.currentframe()
+                try:
+                    return f"{frame.f_code.co_name}: {value!r}"
+                finally:
+                    del frame
             """,
         ),
     )

@@ -714,9 +714,16 @@ class FinallyUsesUnboundResource(Rule):
     ```
 
     ## Fix safety
-    The fix is safe: move the acquisition above `try:` when the `try` has no `except` clauses,
-    otherwise bind the name to `None` before `try:` and close it under
-    `if conn is not None:`. It is not yet applied by `--fix`.
+    The fix is safe. When the `try` has no `except` clause, the acquisition is the first
+    statement of its body and the `finally:` block starts with the cleanup (`conn.close()`),
+    the acquisition moves above `try:`: if it raises, the old `finally:` failed at once on the
+    unbound name, so not running it loses nothing. Otherwise `conn = None` goes before `try:`
+    and every statement of the `finally:` and `except` blocks that uses the name
+    (`conn.close()`, `conn.rollback()`, an `await conn.close()`) goes under
+    `if conn is not None:`; the other statements of those blocks now run as intended instead
+    of being cut short by the `UnboundLocalError`. The fix is skipped when a cleanup block uses
+    the name in a statement that a guard would change the meaning of (a loop over it, a value
+    read from it into a variable), or is written on the same line as its header.
 
     ## References
     - [Resolution of names](https://docs.python.org/3/reference/executionmodel.html#resolution-of-names)
@@ -775,6 +782,17 @@ class FinallyUsesUnboundResource(Rule):
             except sqlite3.OperationalError:
                 pass
             """,
+            fixed="""
+            import sqlite3
+
+
+            def count_users(path):
+                conn = sqlite3.connect(path)
+                try:
+                    return conn.execute("select count(*) from users").fetchone()[0]
+                finally:
+                    conn.close()
+            """,
         ),
         Example(
             """
@@ -805,6 +823,21 @@ class FinallyUsesUnboundResource(Rule):
                 pass
             """,
             note="an except handler has the same problem",
+            fixed="""
+            import socket
+
+
+            def send(port, payload):
+                sock = None
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                    sock.sendall(payload)
+                except OSError:
+                    if sock is not None:
+                        sock.close()
+                    raise
+                sock.close()
+            """,
         ),
     )
     valid = (
