@@ -243,9 +243,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
             report.print_summary(args.diff)
         checked = sum(1 for r in results if r.source is not None)
         print(_summary(len(findings), len(errors), checked), file=sys.stderr)
-        hint = _fixable_hint(findings, args)
-        if hint:
-            print(hint, file=sys.stderr)
     if errors:
         return EXIT_ERROR
     if args.diff:
@@ -270,22 +267,6 @@ def _with_fix(diag: Diagnostic, unsafe: bool) -> Diagnostic:
         return diag
     fix = _rule_fix(diag.code, unsafe)
     return diag if fix is None else dataclasses.replace(diag, fix=fix)
-
-
-def _fixable_hint(findings: Sequence[Diagnostic], args: argparse.Namespace) -> str:
-    if args.fix or args.diff:
-        return ""
-    fixes = [_rule_fix(d.code, args.unsafe_fixes) for d in findings if d.fix is None]
-    fixes += [d.fix for d in findings if d.fix is not None]
-    applicable = sum(1 for f in fixes if f is not None and f.applicable)
-    hidden = sum(1 for f in fixes if f is not None and not f.applicable)
-    if not applicable and not hidden:
-        return ""
-    flag = "--fix --unsafe-fixes" if args.unsafe_fixes else "--fix"
-    text = f"gclint: [*] {applicable} fixable with {flag}"
-    if hidden:
-        text += f" ({hidden} more with --fix --unsafe-fixes)"
-    return text
 
 
 @dataclass

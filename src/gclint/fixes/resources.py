@@ -191,7 +191,7 @@ def plan_block(site: Site, name: str) -> Plan:
     body = site.body
     users = [i for i in range(site.index + 1, len(body)) if name_uses(body[i], {name})]
     if not users:
-        raise FixSkipped(f"'{name}' is not used after it is acquired")
+        raise FixSkipped(f"'{name}' is not used after it is acquired in its block")
     last = users[-1]
     if is_close_of(body[last], name):
         return Plan(stop=last, remove=last)
