@@ -20,6 +20,8 @@ FIXABLE: dict[str, str] = {
     "GCL102": "gclint.fixes.expressions",
     "GCL104": "gclint.fixes.exceptions",
     "GCL304": "gclint.fixes.exceptions",
+    "GCL305": "gclint.fixes.weakrefs",
+    "GCL306": "gclint.fixes.weakrefs",
 }
 
 

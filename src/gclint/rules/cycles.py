@@ -1024,8 +1024,15 @@ class WeakrefToEphemeral(Rule):
     ```
 
     ## Fix safety
-    The fix for bound methods (`weakref.WeakMethod(obj.method)`) is safe; it is not yet applied
-    by `--fix`.
+    The fix for a bound method is safe: `weakref.ref(self.on_change)` becomes
+    `weakref.WeakMethod(self.on_change)`, which keeps a weak reference to the instance and
+    the function and rebuilds the bound method on each call (a callback argument is kept:
+    `WeakMethod` takes the same one). The module's spelling is kept: `wr.WeakMethod` after
+    `import weakref as wr`; after `from weakref import ref`, `WeakMethod` is used when it is
+    already imported so, else added to that `from weakref import` line, else spelled
+    `weakref.WeakMethod` with `import weakref` added. There is no safe fix for a
+    `weakref.proxy(...)` of a bound method (`WeakMethod` is not a proxy) or for a weak
+    reference to a temporary object: keep a strong reference to it.
 
     ## References
     - [weakref.WeakMethod](https://docs.python.org/3/library/weakref.html#weakref.WeakMethod)
@@ -1058,6 +1065,17 @@ class WeakrefToEphemeral(Rule):
             widget = Widget(subscribers)
             observed = subscribers[0]() is None
             """,
+            fixed="""
+            import weakref
+
+
+            class Widget:
+                def __init__(self, subscribers):
+                    subscribers.append(weakref.WeakMethod(self.on_change))
+
+                def on_change(self, event):
+                    return event
+            """,
         ),
         Example(
             """
@@ -1073,6 +1091,7 @@ class WeakrefToEphemeral(Rule):
             """,
             expect=((9, 12),),
             trigger="observed = register()() is None",
+            no_fix="a weak reference to a temporary has no safe fix",
         ),
     )
     valid = (
@@ -1192,8 +1211,20 @@ class WeakrefDereferenceUnchecked(Rule):
     ```
 
     ## Fix safety
-    The fix (bind `obj = r()` once and guard `if obj is not None:`) is unsafe: what to do when
-    the referent is gone is the program's decision. It is not yet applied.
+    The fix is unsafe (applied only with `--unsafe-fixes`): what to do when the referent is
+    gone is the program's decision, and the fix decides it. The referent is bound once and
+    checked. A dereference in a statement of its own (`self._parent().children.append(x)`,
+    `self._callback()(event)`, `self._parent().name = name`, `self._parent().count += 1`)
+    becomes `parent = self._parent()` and the statement under `if parent is not None:`
+    (so it is silently skipped when the referent is gone); `return self._parent().children`
+    becomes `parent = self._parent()` / `if parent is None: return None` /
+    `return parent.children` (the function returns None where it raised). A second
+    dereference inside `if r() is not None:` (or `if r():`, or that test followed by `and`)
+    binds `referent = r()` before the `if` and uses it in the test and the body. The fix is
+    skipped when the dereferenced value is stored (`y = r().x`: what `y` should be then is the
+    program's decision), when the statement evaluates something with effects before the
+    dereference, in a `while` loop (binding once would keep the first referent), an `elif`, a
+    test that uses the referent unchecked, or a compound statement's header.
 
     ## References
     - [weakref.ref](https://docs.python.org/3/library/weakref.html#weakref.ref)
@@ -1235,6 +1266,20 @@ class WeakrefDereferenceUnchecked(Rule):
             except AttributeError:
                 observed = True
             """,
+            fixed="""
+            import weakref
+
+
+            class Child:
+                def __init__(self, parent):
+                    self._parent = weakref.ref(parent)
+
+                def siblings(self):
+                    parent = self._parent()
+                    if parent is None:
+                        return None
+                    return parent.children
+            """,
         ),
         Example(
             """
@@ -1260,6 +1305,17 @@ class WeakrefDereferenceUnchecked(Rule):
                 observed = True
             """,
             note="the referent died between the check and the second call",
+            fixed="""
+            import weakref
+
+
+            def notify(listener, event):
+                ref = weakref.ref(listener)
+                referent = ref()
+                if referent is not None:
+                    listener = None
+                    referent.handle(event)
+            """,
         ),
     )
     valid = (
