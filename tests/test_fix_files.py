@@ -340,3 +340,85 @@ def test_fix_is_a_no_op_on_a_clean_tree(tmp_path: Path, gclint: Runner) -> None:
     assert "Fixed" not in result.stderr
     assert {p: p.read_bytes() for p in files} == before
     assert {p: os.stat(p).st_mtime_ns for p in files} == mtimes
+
+
+def test_sarif_with_fix_properties_is_schema_valid(tmp_path: Path, gclint: Runner) -> None:
+    import json
+
+    from jsonschema import Draft7Validator
+
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    (tmp_path / "mod.py").write_text(SAMPLE)
+    result = gclint("check", "--isolated", "--format", "sarif", "mod.py")
+    log = json.loads(result.stdout)
+    Draft7Validator(schema).validate(log)
+    (found,) = log["runs"][0]["results"]
+    assert found["properties"] == {
+        "fixAvailable": True,
+        "fixSafety": "safe",
+        "fixTitle": "Wrap in 'with'",
+    }
+
+
+def test_progress_is_shown_on_a_terminal_only(tmp_path: Path) -> None:
+    import pty
+
+    _project(tmp_path, 3)
+    argv = [str(BIN / "gclint"), "check", "--fix", "--isolated", "."]
+    quiet = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert "fixing" not in quiet.stderr
+    _project(tmp_path, 3)  # the originals again
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=follower, check=False, timeout=120
+        )
+        os.close(follower)
+        follower = -1
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # EIO: the terminal's other side is closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+    finally:
+        os.close(leader)
+        if follower >= 0:
+            os.close(follower)
+    assert proc.returncode == 0
+    assert b"\rgclint: fixing 3/3 files" in seen
+    assert b"Fixed 6 diagnostics in 3 files" in seen
+
+
+def _unsafe_example() -> tuple[str, str, str] | None:
+    from gclint.diagnostics import FixSafety
+    from gclint.rules import REGISTRY
+
+    for rule in REGISTRY.implemented():
+        if rule.fix_implemented and rule.fix_safety is FixSafety.UNSAFE:
+            for example in rule.invalid:
+                if example.fixed and example.path == "example.py":
+                    return rule.code, example.source, example.fixed_source
+    return None
+
+
+def test_unsafe_fixes_only_with_unsafe_fixes(tmp_path: Path, gclint: Runner) -> None:
+    found = _unsafe_example()
+    if found is None:
+        pytest.skip("no rule has an unsafe fixer yet")
+    code, source, fixed = found
+    path = tmp_path / "mod.py"
+    path.write_text(source)
+    marks = gclint("check", "--isolated", "--select", code, "mod.py")
+    assert f" {code} " in marks.stdout
+    assert "[*]" not in marks.stdout
+    marked = gclint("check", "--isolated", "--select", code, "--unsafe-fixes", "mod.py")
+    assert f" {code} [*] " in marked.stdout
+    assert path.read_text() == source  # --unsafe-fixes alone writes nothing
+    assert fix(gclint, "--select", code, "mod.py").returncode == 1
+    assert path.read_text() == source
+    assert fix(gclint, "--select", code, "--unsafe-fixes", "mod.py").returncode == 0
+    assert path.read_text() == fixed
