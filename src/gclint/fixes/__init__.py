@@ -22,6 +22,7 @@ FIXABLE: dict[str, str] = {
     "GCL304": "gclint.fixes.exceptions",
     "GCL305": "gclint.fixes.weakrefs",
     "GCL306": "gclint.fixes.weakrefs",
+    "GCL401": "gclint.fixes.gcmodule",
 }
 
 
