@@ -685,6 +685,19 @@ GCL304_SKIPS: list[tuple[str, str, str]] = [
         "deleted before its last use or conditionally",
     ),
     (
+        "the function lists its locals",
+        """
+        import sys
+
+
+        def snapshot(log):
+            frame = sys._getframe()
+            log(frame)
+            return sorted(locals())
+        """,
+        "calls 'locals()', which would see 'frame' deleted",
+    ),
+    (
         "two statements on the line",
         """
         import sys

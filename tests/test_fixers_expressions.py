@@ -549,6 +549,23 @@ SKIPS: list[tuple[str, str, str]] = [
         "shares its line with other code",
     ),
     (
+        "exec() would see the new variable",
+        """
+        def run(path):
+            exec(open(path).read())
+        """,
+        "calls 'exec()', which would see the new variable",
+    ),
+    (
+        "locals() would see the new variable",
+        """
+        def settings(path):
+            text = open(path).read()
+            return locals()
+        """,
+        "calls 'locals()'",
+    ),
+    (
         "an assert (removed under -O, the with would not be)",
         """
         def check(path):

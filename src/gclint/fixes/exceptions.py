@@ -31,7 +31,8 @@ uses the name, go into ``try:`` with ``finally: del tb`` (or ``del tb`` is added
 ``finally:`` of a ``try`` that is exactly that region; a ``del tb`` that ended the region is moved
 into the ``finally:``). Skipped when the name is used after the block that binds it, inside a
 nested function, lambda or generator (a closure may run after the ``del``), is declared
-``global``/``nonlocal``, or is deleted somewhere else. The stored form (``self.errors.append(e)``)
+``global``/``nonlocal``, or is deleted somewhere else, or when the function calls ``locals()``,
+``exec``... (they would see the name gone). The stored form (``self.errors.append(e)``)
 has no automatic fix.
 """
 
@@ -46,6 +47,7 @@ from gclint.diagnostics import Diagnostic, FixSafety
 from gclint.fixes.base import FixSkipped, fixer
 from gclint.fixes.sites import (
     Site,
+    check_no_introspection,
     in_nested_scope,
     indented,
     is_none_check,
@@ -299,6 +301,7 @@ def fix_exception_or_frame_kept(
         raise FixSkipped("not in a function")
     if _declared_outside(function, name):
         raise FixSkipped(f"'{name}' is declared global or nonlocal")
+    check_no_introspection(site, function, f"'{name}' deleted")
     block = site.block_of(stmt)
     body = list(block.body)
     index = next(i for i, s in enumerate(body) if s is stmt)

@@ -323,13 +323,43 @@ def names_in(node: cst.CSTNode) -> set[str]:
 def fresh_name(site: Site, scope: cst.CSTNode, candidates: Sequence[str]) -> str:
     """The first of `candidates` (then ``<first>2``, ``<first>3``...) that no code of `scope`
     uses, that is not a builtin or keyword, and, for a module-level name, that nothing in the
-    module uses at all."""
-    taken = names_in(site.module if isinstance(scope, cst.Module) else scope)
+    module uses at all. FixSkipped when the scope calls ``locals()``, ``vars()``, ``dir()``,
+    ``exec``, ``eval`` or ``globals()``: a new variable would show there."""
+    where = site.module if isinstance(scope, cst.Module) else scope
+    check_no_introspection(site, where, "the new variable")
+    taken = names_in(where)
     first = candidates[0]
     for name in [*candidates, *(f"{first}{i}" for i in range(2, 100))]:
         if name not in taken and not keyword.iskeyword(name) and not hasattr(builtins, name):
             return name
     raise FixSkipped("no free name for the new variable")
+
+
+INTROSPECTION = frozenset({"locals", "vars", "dir", "exec", "eval", "globals"})
+
+
+class _Introspection(cst.CSTVisitor):
+    """A call of a builtin that lists or runs code in the current namespace."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.found = ""
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if (
+            isinstance(node.func, cst.Name)
+            and node.func.value in INTROSPECTION
+            and f"builtins.{node.func.value}" in self.site.imported_names(node.func)
+        ):
+            self.found = self.found or node.func.value
+
+
+def check_no_introspection(site: Site, scope: cst.CSTNode, what: str) -> None:
+    """FixSkipped when `scope` calls a builtin that lists or runs code in its namespace."""
+    introspection = _Introspection(site)
+    scope.visit(introspection)
+    if introspection.found:
+        raise FixSkipped(f"the code calls '{introspection.found}()', which would see {what}")
 
 
 def mentions(node: cst.CSTNode, name: str) -> bool:

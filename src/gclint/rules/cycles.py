@@ -647,7 +647,8 @@ class ExceptionOrFrameKept(Rule):
     `finally:`. The fix is skipped when the name is also used after the block that binds it,
     inside a nested function, lambda or generator expression (which may run after the `del`),
     is declared `global`/`nonlocal`, is deleted before its last use, or is not used at all
-    after it is bound. Stored exceptions have no automatic fix: store
+    after it is bound, and when the function calls `locals()`, `vars()`, `dir()`, `exec` or
+    `eval`. Stored exceptions have no automatic fix: store
     `e.with_traceback(None)`, or a summary (`repr(e)`), instead.
 
     ## References

@@ -1058,7 +1058,8 @@ class ResourceInExpression(Rule):
     - a resource that may be written to must be the last thing the statement uses;
     - the statement must have its own line, in a function or at module level (in a class
       body the new name would become a class attribute; a `while`/`if` condition, a default
-      argument or a decorator is not a statement of its own).
+      argument or a decorator is not a statement of its own), and its scope must not call
+      `locals()`, `vars()`, `dir()`, `exec` or `eval`, which would see the new name.
 
     The new name is `f` (`sock`, `response`, `archive`... by kind), or `f2`... when the
     function already uses it. `open(p).read()` is not turned into `Path(p).read_text()`:
