@@ -133,7 +133,7 @@ def _cleanup_blocks(try_node: cst.Try | cst.TryStar) -> list[Sequence[cst.BaseSt
 def _statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
     if isinstance(suite, cst.IndentedBlock):
         return suite.body
-    raise FixSkipped("a cleanup block on the same line as its header")
+    raise FixSkipped("a block is written on the same line as its header")
 
 
 def _unguarded(body: Sequence[cst.BaseStatement], name: str) -> bool:
