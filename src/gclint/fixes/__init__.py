@@ -23,6 +23,7 @@ FIXABLE: dict[str, str] = {
     "GCL305": "gclint.fixes.weakrefs",
     "GCL306": "gclint.fixes.weakrefs",
     "GCL401": "gclint.fixes.gcmodule",
+    "GCL302": "gclint.fixes.backrefs",
 }
 
 

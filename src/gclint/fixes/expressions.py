@@ -30,9 +30,9 @@ The fixer proves four things, and skips the site (`FixSkipped`, with the reason)
 The hoisted statement must be a line of its own (``x = ...``, ``return ...``, an expression,
 ``x += ...``) or a ``for`` loop, in a function or at module level; in a class body the new
 name would become a class attribute, so it is skipped, and so is a scope that calls
-``locals()``, ``vars()``, ``dir()``, ``exec`` or ``eval`` (they would see the new name). ``open(p).read()`` is not rewritten to
-``Path(p).read_text()``: ``open`` also accepts a file descriptor or a bytes path, which
-``Path`` does not.
+``locals()``, ``vars()``, ``dir()``, ``exec`` or ``eval`` (they would see the new name).
+``open(p).read()`` is not rewritten to ``Path(p).read_text()``: ``open`` also accepts a file
+descriptor or a bytes path, which ``Path`` does not.
 """
 
 from __future__ import annotations

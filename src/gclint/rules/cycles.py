@@ -255,9 +255,16 @@ class StrongBackReference(Rule):
     ```
 
     ## Fix safety
-    The fix (the back-reference becomes a `weakref.ref`, its reads `self.parent()`) is unsafe:
-    code that relied on the child keeping its parent alive changes behaviour. It is not yet
-    applied by `--fix --unsafe-fixes`.
+    The fix is unsafe (applied only with `--unsafe-fixes`): the back-reference is handed a
+    `weakref.proxy` of the object instead of the object (`Child(weakref.proxy(self))`,
+    `child.parent = weakref.proxy(self)`), so no read of it has to change. Code that relied on
+    the child keeping its parent alive now gets `ReferenceError` once the parent is gone, and
+    a proxy is not the object itself (`is`, `type()`, hashing and pickling differ). The fix
+    is applied only where the weak side provably points to an object kept alive elsewhere
+    (the method's `self`, or what the function returns; never a container of children), whose
+    class is defined in the module and supports weak references (no `__slots__` without
+    `__weakref__`, no foreign bases), and when nothing in the module compares the attribute
+    by identity, tests membership with it or hashes it.
 
     ## References
     - [weakref](https://docs.python.org/3/library/weakref.html)
@@ -287,6 +294,19 @@ class StrongBackReference(Rule):
             """,
             expect=((8, 9),),
             trigger="ref = weakref.ref(Parent())",
+            fixed="""
+            import weakref
+
+
+            class Child:
+                def __init__(self, parent):
+                    self.parent = parent
+
+
+            class Parent:
+                def __init__(self):
+                    self.child = Child(weakref.proxy(self))
+            """,
         ),
         Example(
             """
@@ -309,6 +329,22 @@ class StrongBackReference(Rule):
             ref = weakref.ref(root)
             del root
             """,
+            fixed="""
+            import weakref
+
+
+            class TreeNode:
+                def __init__(self, name):
+                    self.name = name
+                    self.parent = None
+                    self.children = []
+
+                def add(self, name):
+                    child = TreeNode(name)
+                    child.parent = weakref.proxy(self)
+                    self.children.append(child)
+                    return child
+            """,
         ),
         Example(
             """
@@ -324,6 +360,20 @@ class StrongBackReference(Rule):
             """,
             expect=((8, 5),),
             trigger="ref = weakref.ref(connect())",
+            fixed="""
+            import weakref
+
+
+            class Endpoint:
+                pass
+
+
+            def connect():
+                client, server = Endpoint(), Endpoint()
+                client.peer = server
+                server.peer = weakref.proxy(client)
+                return client
+            """,
         ),
     )
     valid = (
