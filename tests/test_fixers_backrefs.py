@@ -173,6 +173,46 @@ SKIPS: list[tuple[str, str, str]] = [
         "neither reference can be made weak",
     ),
     (
+        "the holder is long-lived (a class): it may be all that keeps self alive",
+        """
+        class Options:
+            def contribute_to_class(self, cls):
+                cls._meta = self
+                self.model = cls
+        """,
+        "neither reference can be made weak",
+    ),
+    (
+        "the child is not made here: it may outlive its parent",
+        """
+        class Element:
+            def __init__(self):
+                self.parent = None
+                self.children = []
+
+            def add(self, node):
+                node.parent = self
+                self.children.append(node)
+                return node
+        """,
+        "neither reference can be made weak",
+    ),
+    (
+        "a child made outside __init__ (it may be handed on and outlive the parent)",
+        """
+        class SubTest:
+            def __init__(self, case):
+                self.case = case
+
+
+        class Case:
+            def sub_test(self):
+                self._sub = SubTest(self)
+                return self._sub
+        """,
+        "not being constructed here",
+    ),
+    (
         "the attribute is compared by identity",
         tree(extra="\n    def is_root_child(self, root):\n        return self.parent is root\n"),
         "compared by identity",

@@ -13,11 +13,12 @@ That is why the fix is unsafe: once the parent is gone, using ``child.parent`` r
 
 The fixer proves what it can, and skips otherwise:
 
-- the edge made weak is a plain ``holder.attr = obj`` (never a container of children: those are
-  what keeps the children alive) or the ``self`` argument of ``Child(self)`` whose
-  ``Child.__init__`` keeps it;
-- the object behind the proxy stays alive without it: it is the method's ``self``, or the
-  function returns it (and nothing else);
+- the edge made weak is the ``self`` argument of ``Child(self)`` whose ``Child.__init__`` keeps
+  it, in the parent's own ``__init__`` (the caller holds the new parent); or a plain
+  ``holder.attr = obj`` (never a container of children: those are what keeps the children
+  alive) where ``holder`` is made in this function (``child = Node(...)``: a child, not a
+  long-lived object such as a class that may be all that keeps ``obj`` alive) and ``obj`` is
+  the method's ``self`` or what the function returns (and nothing else);
 - its class is defined in the module, without ``__slots__`` lacking ``__weakref__`` and
   without bases other than ``object`` or the module's own classes (so it supports weak
   references);
@@ -58,6 +59,11 @@ def fix_strong_back_reference(
     me = _receiver(site, function)
     child = _child_argument(site, small, me) if me is not None else None
     if child is not None:
+        if function.name.value != "__init__":
+            raise FixSkipped(
+                "the object is not being constructed here: nothing shows that something else "
+                "keeps it alive once its child holds it weakly"
+            )
         held, attr, init, param = child
         held_class = _enclosing_class(site, function)
         _check_hazards(init, lambda n: isinstance(n, cst.Name) and n.value == param, param)
@@ -220,16 +226,101 @@ def _back_edge(
     candidates = [reported, *others]
     usable = [
         (node, attr)
-        for _h, held_name, attr, node in candidates
-        if node is not None and (held_name == me or _returned_only(function, held_name))
+        for holder_name, held_name, attr, node in candidates
+        if node is not None
+        and (held_name == me or _returned_only(function, held_name))
+        and _constructed_here(function, holder_name)
     ]
     if not usable:
         raise FixSkipped(
-            "neither reference can be made weak: a weak one must point to an object that "
-            "something else keeps alive (the method's self, or what the function returns), "
-            "and not be a container of children"
+            "neither reference can be made weak: the weak one must be held by an object made "
+            "here (a child) and point to one that something else keeps alive (the method's "
+            "self, or what the function returns); a container of children never is"
         )
     return usable[0]
+
+
+def _constructed_here(function: cst.FunctionDef, name: str) -> bool:
+    """`name` is bound once in the function, to a new object (``child = Node(...)``): it is
+    a child made here, not a long-lived object (a class, a registry) that might be the only
+    thing keeping the other object alive."""
+    found: list[str] = []
+    for small in _small_statements(function):
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                found += _constructed(target.target, small.value, name)
+    bindings = _Bindings(name)
+    function.body.visit(bindings)
+    return (
+        len(found) == 1
+        and found[0] != "?"
+        and bindings.count == 1
+        and name not in _parameters(function)
+    )
+
+
+class _Bindings(cst.CSTVisitor):
+    """How many statements bind `name` (assignments, loops, ``with ... as``, walrus...)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.count = 0
+
+    def _binds(self, target: cst.CSTNode | None) -> None:
+        if target is not None and any(
+            isinstance(n, cst.Name) and n.value == self.name for n in _targets(target)
+        ):
+            self.count += 1
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self._binds(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._binds(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._binds(node.target)
+
+    def visit_For(self, node: cst.For) -> None:
+        self._binds(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        self._binds(node.asname.name if node.asname is not None else None)
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._binds(node.target)
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        self._binds(node.name.name if node.name is not None else None)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._binds(node.name)
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._binds(node.name)
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+
+def _targets(target: cst.CSTNode) -> list[cst.CSTNode]:
+    """The names a binding target binds (through tuples, lists and starred targets)."""
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for e in target.elements for n in _targets(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return _targets(target.value)
+    return [target]
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            names.add(star.name.value)
+    return names
 
 
 def _small_statements(function: cst.FunctionDef) -> list[cst.BaseSmallStatement]:

@@ -260,11 +260,14 @@ class StrongBackReference(Rule):
     `child.parent = weakref.proxy(self)`), so no read of it has to change. Code that relied on
     the child keeping its parent alive now gets `ReferenceError` once the parent is gone, and
     a proxy is not the object itself (`is`, `type()`, hashing and pickling differ). The fix
-    is applied only where the weak side provably points to an object kept alive elsewhere
-    (the method's `self`, or what the function returns; never a container of children), whose
-    class is defined in the module and supports weak references (no `__slots__` without
-    `__weakref__`, no foreign bases), and when nothing in the module compares the attribute
-    by identity, tests membership with it or hashes it.
+    is applied only to the parent/child shapes: `Child(self)` stored on `self` in the parent's
+    own `__init__`, or `child.parent = self` (or `peer.other = obj` where the function returns
+    `obj`) where `child` is made in that function (`child = Node(...)`) and the other edge
+    stores it; never to a container of children, nor to an object that may be all that keeps
+    the other alive (`cls._meta = self` in a method). The weak side's class must be defined in
+    the module and support weak references (no `__slots__` without `__weakref__`, no foreign
+    bases), and nothing in the module may compare the attribute by identity, test membership
+    with it or hash it.
 
     ## References
     - [weakref](https://docs.python.org/3/library/weakref.html)
