@@ -52,8 +52,8 @@ def test_findings_text_and_exit_1(project: Path, gclint: Runner) -> None:
     result = gclint("check", "pkg")
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
-        "pkg/bad.py:5:5: GCL401 'gc.disable()' is undone by 'gc.enable()' at line 7 only on the "
-        "normal path: if a statement in between raises, the garbage collector stays disabled; "
+        "pkg/bad.py:5:5: GCL401 [*] 'gc.disable()' is undone by 'gc.enable()' at line 7 only on "
+        "the normal path: if a statement in between raises, the garbage collector stays disabled; "
         "restore it in 'finally:'",
         "pkg/bad.py:13:9: GCL402 'gc.collect()' inside a loop runs a full collection of the whole "
         "heap on every iteration; collect once after the loop, or let the collector's thresholds "
@@ -185,7 +185,12 @@ def test_json_format(project: Path, gclint: Runner) -> None:
         "end_line": 5,
         "end_column": 17,
         "message": first["message"],
-        "fix": None,
+        "fix": {
+            "available": True,
+            "safety": "safe",
+            "title": "Wrap the code after the disable in try/finally",
+            "applicable": True,
+        },
         "error": False,
     }
     assert result.stderr == ""

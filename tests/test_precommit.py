@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from gclint import check_source
+
 ROOT = Path(__file__).resolve().parent.parent
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 TIMEOUT = 600  # seconds: try-repo builds a virtualenv and pip-installs gclint into it
@@ -133,15 +135,16 @@ def test_gclint_hook_fails_on_a_finding_and_passes_once_fixed(
     ), output
 
 
-def test_gclint_fix_hook_runs_and_leaves_the_file_unchanged(
-    repo: Path, hook_env: dict[str, str]
-) -> None:
+def test_gclint_fix_hook_fixes_the_file(repo: Path, hook_env: dict[str, str]) -> None:
     path = commit(repo, BAD, "gc.enable() on the normal path only")
-    before = path.read_bytes()
     status, output = try_repo(repo, "gclint-fix", hook_env)
-    assert status != 0, output
+    assert status != 0, output  # pre-commit fails a hook that modified files
     assert "- hook id: gclint-fix\n" in output, output
-    assert "- exit code: 1\n" in output, output
-    assert f"{FILENAME}:6:5: GCL401 " in output, output
-    assert "files were modified by this hook" not in output, output
-    assert path.read_bytes() == before
+    assert "- files were modified by this hook" in output, output
+    assert "Fixed 1 diagnostic in 1 file" in output, output
+    fixed = path.read_text()
+    assert fixed != BAD
+    assert "finally:" in fixed
+    assert check_source(fixed, FILENAME) == []
+    status, output = try_repo(repo, "gclint-fix", hook_env)  # nothing left to fix
+    assert status == 0, output

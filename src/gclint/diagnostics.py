@@ -26,10 +26,12 @@ class Range:
 
 @dataclass(frozen=True)
 class Fix:
-    """A fix the engine can apply for a diagnostic (filled in by the fix engine's rules)."""
+    """A fix `--fix` can apply for a diagnostic: its safety, its title, and whether this run's
+    options apply it (`applicable`: a safe fix, or an unsafe one with ``--unsafe-fixes``)."""
 
     safety: FixSafety
     title: str
+    applicable: bool = True
 
 
 @dataclass(frozen=True)

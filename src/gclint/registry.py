@@ -38,6 +38,11 @@ class Example:
     diagnostic the rule must report, 1-based like flake8's output. `trigger` is appended when the
     truth test runs the example (it drives the code into its bad path); `path` is the file name the
     example is checked under (some rules depend on it, e.g. test files).
+
+    An INVALID example of a rule that has a fixer declares what `--fix` makes of it: `fixed`, the
+    exact fixed source (dedented like `code`; `fixed_source` is the text), or `no_fix`, why the
+    fixer declines at this site. The generated tests check both, and the truth test runs the
+    fixed source like a VALID example and compares its observable behaviour with the original's.
     """
 
     code: str
@@ -46,10 +51,16 @@ class Example:
     path: str = "example.py"
     note: str = ""
     static_only: str = ""  # why the example cannot be run here (e.g. it needs a server)
+    fixed: str = ""  # the source `--fix` makes of an INVALID example
+    no_fix: str = ""  # or why the rule's fixer declines this example
 
     @property
     def source(self) -> str:
         return textwrap.dedent(self.code).strip("\n") + "\n"
+
+    @property
+    def fixed_source(self) -> str:
+        return textwrap.dedent(self.fixed).strip("\n") + "\n"
 
 
 @dataclass(frozen=True)

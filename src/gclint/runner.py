@@ -33,7 +33,7 @@ from gclint.analysis.inference import Stamp, recording, stamp
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
 from gclint.engine import check_file
-from gclint.source import SourceError, read_source
+from gclint.source import SourceError, SourceText, read_source
 
 CACHE_DIR = ".gclint_cache"
 CACHE_FORMAT = 1
@@ -48,12 +48,24 @@ class Checked:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     decoded: bool = False  # the file was read and decoded (it counts as checked)
     cached: bool = False
+    source: SourceText | None = None  # kept for standard input; files are read again if needed
+
+    @property
+    def has_error(self) -> bool:
+        return any(d.is_error for d in self.diagnostics)
+
+    def load_source(self) -> SourceText | None:
+        """The decoded source (read again from the file unless kept), or None if unreadable."""
+        if self.source is None:
+            try:
+                self.source = read_source(self.path)
+            except SourceError:
+                return None
+        return self.source
 
     def source_text(self) -> str | None:
-        try:
-            return read_source(self.path).text
-        except SourceError:
-            return None
+        source = self.load_source()
+        return source.text if source is not None else None
 
 
 def default_jobs() -> int:

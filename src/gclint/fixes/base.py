@@ -7,6 +7,22 @@ target from the diagnostic's range with libcst's `PositionProvider` (lines 1-bas
 
 Fixers never decide whether their output is acceptable: the engine re-parses, re-checks and
 re-runs every fixed module, and drops a fix whose result does not hold (see `fixes.engine`).
+
+Registering: a fixer module is imported by `gclint.fixes.load()`, from the `FIXABLE` table in
+`gclint/fixes/__init__.py` (one ``"GCLnnn": "gclint.fixes.<module>"`` line per code; that
+table, not this module, is what `Rule.fix_implemented` and the CLI read, so that checking never
+imports libcst). A test checks that `FIXABLE` and `FIXERS` agree, and that each fixer's safety
+and title are its rule's.
+
+Shared helpers: `gclint.fixes.imports.ensure_import(module, "contextlib")` adds an import only
+when needed, in the file's style (call it on the module you built); `gclint.fixes.blocks` finds
+the diagnostic's node (`find_node`), its statement and block (`statement_site`), and wraps
+statements in a ``with`` keeping comments and blank lines (`wrap_in_with`).
+
+Contract notes: the engine passes the fixer a module parsed from LF or CRLF text (a file with
+lone CR newlines is translated to LF and back around the fixer); `unsafe` is True only under
+``--unsafe-fixes``. Raise `FixSkipped` with a reason a user can act on; any other exception is
+reported as an internal error of the fixer (the file is left as it was).
 """
 
 from __future__ import annotations

@@ -21,7 +21,12 @@ def as_dict(diag: Diagnostic) -> dict[str, Any]:
         "message": diag.message,
         "fix": None
         if diag.fix is None
-        else {"available": True, "safety": diag.fix.safety.value, "title": diag.fix.title},
+        else {
+            "available": True,
+            "safety": diag.fix.safety.value,
+            "title": diag.fix.title,
+            "applicable": diag.fix.applicable,
+        },
         "error": diag.is_error,
     }
 

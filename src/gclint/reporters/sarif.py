@@ -54,8 +54,21 @@ def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_s
     index = {code: i for i, code in enumerate(ordered)}
     results = []
     for d in diagnostics:
+        # SARIF's own `fixes` need the replacement text; availability goes in a property bag
+        fix = (
+            {}
+            if d.fix is None
+            else {
+                "properties": {
+                    "fixAvailable": True,
+                    "fixSafety": d.fix.safety.value,
+                    "fixTitle": d.fix.title,
+                }
+            }
+        )
         results.append(
             {
+                **fix,
                 "ruleId": d.code,
                 "ruleIndex": index[d.code],
                 "level": "error" if d.is_error else "warning",

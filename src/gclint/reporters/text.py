@@ -8,7 +8,9 @@ from gclint.diagnostics import Diagnostic
 
 
 def line_of(diag: Diagnostic) -> str:
-    return f"{diag.path}:{diag.line}:{diag.col + 1}: {diag.code} {diag.message}"
+    """One diagnostic; ``[*]`` after the code marks a fix this run's options would apply."""
+    mark = " [*]" if diag.fix is not None and diag.fix.applicable else ""
+    return f"{diag.path}:{diag.line}:{diag.col + 1}: {diag.code}{mark} {diag.message}"
 
 
 def render(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str], show_source: bool) -> str:

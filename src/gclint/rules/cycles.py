@@ -256,9 +256,19 @@ class StrongBackReference(Rule):
     ```
 
     ## Fix safety
-    The fix (the back-reference becomes a `weakref.ref`, its reads `self.parent()`) is unsafe:
-    code that relied on the child keeping its parent alive changes behaviour. It is not yet
-    applied by `--fix --unsafe-fixes`.
+    The fix is unsafe (applied only with `--unsafe-fixes`): the back-reference is handed a
+    `weakref.proxy` of the object instead of the object (`Child(weakref.proxy(self))`,
+    `child.parent = weakref.proxy(self)`), so no read of it has to change. Code that relied on
+    the child keeping its parent alive now gets `ReferenceError` once the parent is gone, and
+    a proxy is not the object itself (`is`, `type()`, hashing and pickling differ). The fix
+    is applied only to the parent/child shapes: `Child(self)` stored on `self` in the parent's
+    own `__init__`, or `child.parent = self` (or `peer.other = obj` where the function returns
+    `obj`) where `child` is made in that function (`child = Node(...)`) and the other edge
+    stores it; never to a container of children, nor to an object that may be all that keeps
+    the other alive (`cls._meta = self` in a method). The weak side's class must be defined in
+    the module and support weak references (no `__slots__` without `__weakref__`, no foreign
+    bases), and nothing in the module may compare the attribute by identity, test membership
+    with it or hash it.
 
     ## References
     - [weakref](https://docs.python.org/3/library/weakref.html)
@@ -288,6 +298,19 @@ class StrongBackReference(Rule):
             """,
             expect=((8, 9),),
             trigger="ref = weakref.ref(Parent())",
+            fixed="""
+            import weakref
+
+
+            class Child:
+                def __init__(self, parent):
+                    self.parent = parent
+
+
+            class Parent:
+                def __init__(self):
+                    self.child = Child(weakref.proxy(self))
+            """,
         ),
         Example(
             """
@@ -310,6 +333,22 @@ class StrongBackReference(Rule):
             ref = weakref.ref(root)
             del root
             """,
+            fixed="""
+            import weakref
+
+
+            class TreeNode:
+                def __init__(self, name):
+                    self.name = name
+                    self.parent = None
+                    self.children = []
+
+                def add(self, name):
+                    child = TreeNode(name)
+                    child.parent = weakref.proxy(self)
+                    self.children.append(child)
+                    return child
+            """,
         ),
         Example(
             """
@@ -325,6 +364,20 @@ class StrongBackReference(Rule):
             """,
             expect=((8, 5),),
             trigger="ref = weakref.ref(connect())",
+            fixed="""
+            import weakref
+
+
+            class Endpoint:
+                pass
+
+
+            def connect():
+                client, server = Endpoint(), Endpoint()
+                client.peer = server
+                server.peer = weakref.proxy(client)
+                return client
+            """,
         ),
     )
     valid = (
@@ -641,8 +694,16 @@ class ExceptionOrFrameKept(Rule):
     ```
 
     ## Fix safety
-    For a traceback or frame in a local, the fix (add `finally: del tb`) is safe; it is not yet
-    applied by `--fix`. Stored exceptions have no automatic fix: store
+    For a traceback or frame in a local, the fix is safe: the statements after the binding, up
+    to the last one that uses the name, go into `try:` with `finally: del tb` (statements
+    after that stay after it). When those statements are exactly one `try` with a `finally:`,
+    `del tb` is added at the end of that `finally:` instead (unless it can `return`, `raise`,
+    `break` or `continue` first); a `del tb` that already ended them moves into the new
+    `finally:`. The fix is skipped when the name is also used after the block that binds it,
+    inside a nested function, lambda or generator expression (which may run after the `del`),
+    is declared `global`/`nonlocal`, is deleted before its last use, or is not used at all
+    after it is bound, and when the function calls `locals()`, `vars()`, `dir()`, `exec` or
+    `eval`. Stored exceptions have no automatic fix: store
     `e.with_traceback(None)`, or a summary (`repr(e)`), instead.
 
     ## References
@@ -698,6 +759,21 @@ class ExceptionOrFrameKept(Rule):
             handle(request, process, print)
             del request
             """,
+            fixed="""
+            import sys
+
+
+            def handle(request, process, log):
+                try:
+                    return process(request)
+                except ValueError:
+                    tb = sys.exc_info()[2]
+                    try:
+                        log(tb)
+                    finally:
+                        del tb
+                    return None
+            """,
         ),
         Example(
             """
@@ -721,6 +797,7 @@ class ExceptionOrFrameKept(Rule):
             del stream
             """,
             note="a stream keeping exceptions with their tracebacks",
+            no_fix="an exception stored beyond its handler has no automatic fix",
         ),
         Example(
             """
@@ -741,6 +818,17 @@ class ExceptionOrFrameKept(Rule):
             ref = weakref.ref(value)
             describe(value)
             del value
+            """,
+            fixed="""
+            import inspect
+
+
+            def describe(value):
+                frame = inspect.currentframe()
+                try:
+                    return f"{frame.f_code.co_name}: {value!r}"
+                finally:
+                    del frame
             """,
         ),
     )
@@ -1001,8 +1089,15 @@ class WeakrefToEphemeral(Rule):
     ```
 
     ## Fix safety
-    The fix for bound methods (`weakref.WeakMethod(obj.method)`) is safe; it is not yet applied
-    by `--fix`.
+    The fix for a bound method is safe: `weakref.ref(self.on_change)` becomes
+    `weakref.WeakMethod(self.on_change)`, which keeps a weak reference to the instance and
+    the function and rebuilds the bound method on each call (a callback argument is kept:
+    `WeakMethod` takes the same one). The module's spelling is kept: `wr.WeakMethod` after
+    `import weakref as wr`; after `from weakref import ref`, `WeakMethod` is used when it is
+    already imported so, else added to that `from weakref import` line, else spelled
+    `weakref.WeakMethod` with `import weakref` added. There is no safe fix for a
+    `weakref.proxy(...)` of a bound method (`WeakMethod` is not a proxy) or for a weak
+    reference to a temporary object: keep a strong reference to it.
 
     ## References
     - [weakref.WeakMethod](https://docs.python.org/3/library/weakref.html#weakref.WeakMethod)
@@ -1036,6 +1131,17 @@ class WeakrefToEphemeral(Rule):
             widget = Widget(subscribers)
             observed = subscribers[0]() is None
             """,
+            fixed="""
+            import weakref
+
+
+            class Widget:
+                def __init__(self, subscribers):
+                    subscribers.append(weakref.WeakMethod(self.on_change))
+
+                def on_change(self, event):
+                    return event
+            """,
         ),
         Example(
             """
@@ -1051,6 +1157,7 @@ class WeakrefToEphemeral(Rule):
             """,
             expect=((9, 12),),
             trigger="observed = register()() is None",
+            no_fix="a weak reference to a temporary has no safe fix",
         ),
     )
     valid = (
@@ -1170,8 +1277,20 @@ class WeakrefDereferenceUnchecked(Rule):
     ```
 
     ## Fix safety
-    The fix (bind `obj = r()` once and guard `if obj is not None:`) is unsafe: what to do when
-    the referent is gone is the program's decision. It is not yet applied.
+    The fix is unsafe (applied only with `--unsafe-fixes`): what to do when the referent is
+    gone is the program's decision, and the fix decides it. The referent is bound once and
+    checked. A dereference in a statement of its own (`self._parent().children.append(x)`,
+    `self._callback()(event)`, `self._parent().name = name`, `self._parent().count += 1`)
+    becomes `parent = self._parent()` and the statement under `if parent is not None:`
+    (so it is silently skipped when the referent is gone); `return self._parent().children`
+    becomes `parent = self._parent()` / `if parent is None: return None` /
+    `return parent.children` (the function returns None where it raised). A second
+    dereference inside `if r() is not None:` (or `if r():`, or that test followed by `and`)
+    binds `referent = r()` before the `if` and uses it in the test and the body. The fix is
+    skipped when the dereferenced value is stored (`y = r().x`: what `y` should be then is the
+    program's decision), when the statement evaluates something with effects before the
+    dereference, in a `while` loop (binding once would keep the first referent), an `elif`, a
+    test that uses the referent unchecked, or a compound statement's header.
 
     ## References
     - [weakref.ref](https://docs.python.org/3/library/weakref.html#weakref.ref)
@@ -1214,6 +1333,20 @@ class WeakrefDereferenceUnchecked(Rule):
             except AttributeError:
                 observed = True
             """,
+            fixed="""
+            import weakref
+
+
+            class Child:
+                def __init__(self, parent):
+                    self._parent = weakref.ref(parent)
+
+                def siblings(self):
+                    parent = self._parent()
+                    if parent is None:
+                        return None
+                    return parent.children
+            """,
         ),
         Example(
             """
@@ -1239,6 +1372,17 @@ class WeakrefDereferenceUnchecked(Rule):
                 observed = True
             """,
             note="the referent died between the check and the second call",
+            fixed="""
+            import weakref
+
+
+            def notify(listener, event):
+                ref = weakref.ref(listener)
+                referent = ref()
+                if referent is not None:
+                    listener = None
+                    referent.handle(event)
+            """,
         ),
     )
     valid = (

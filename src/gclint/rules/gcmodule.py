@@ -145,8 +145,17 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     ```
 
     ## Fix safety
-    The fix (wrapping the statements after the disable in `try:`/`finally: gc.enable()`) is safe;
-    it is not yet applied by `--fix`.
+    The fix is safe: the statements between the disable and the restore go into `try:`, and
+    the function's own restore statement moves into `finally:` (a `try`/`except` standing
+    alone in between gets that `finally:` itself). No new `gc.enable()` is invented: the
+    restore the code already runs on its normal path now also runs when a statement raises,
+    so `_gc.set_threshold(*old)` restores the saved thresholds and
+    `if was_enabled: gc.enable()` keeps its guard (a caller that had the collector off keeps
+    it off). The fix is skipped when the restore is not a later statement of the disable's own
+    block (a call of its own, or an `if <name>:` holding only restores), when the code in
+    between turns the collector on or off itself, can leave by `return`, `break` or `continue`
+    (that path left the collector off, and `finally:` would change it), or assigns a name the
+    restore reads.
 
     ## References
     - [gc.disable](https://docs.python.org/3/library/gc.html#gc.disable)
@@ -186,6 +195,17 @@ class GcDisabledWithoutRestore(_FunctionCalls):
             except KeyError:
                 pass
             """,
+            fixed="""
+            import gc
+
+            def build_index(rows):
+                gc.disable()
+                try:
+                    index = {row["id"]: row for row in rows}
+                finally:
+                    gc.enable()
+                return index
+            """,
         ),
         Example(
             """
@@ -205,6 +225,18 @@ class GcDisabledWithoutRestore(_FunctionCalls):
                     raise ValueError("the with body failed")
             except ValueError:
                 pass
+            """,
+            fixed="""
+            import contextlib
+            import gc
+
+            @contextlib.contextmanager
+            def collector_paused():
+                gc.disable()
+                try:
+                    yield
+                finally:
+                    gc.enable()
             """,
         ),
         Example(
@@ -231,6 +263,19 @@ class GcDisabledWithoutRestore(_FunctionCalls):
                 pass
             """,
             note="an `except` that does not catch everything does not cover every path",
+            fixed="""
+            from gc import disable as pause_gc, enable as resume_gc
+
+            def load(path, parse):
+                pause_gc()
+                try:
+                    data = parse(path)
+                except ValueError:
+                    data = None
+                finally:
+                    resume_gc()
+                return data
+            """,
         ),
         Example(
             """
@@ -249,6 +294,18 @@ class GcDisabledWithoutRestore(_FunctionCalls):
                 bulk_insert([], [(1, 2), None])
             except TypeError:
                 pass
+            """,
+            fixed="""
+            import gc as _gc
+
+            def bulk_insert(table, rows):
+                old = _gc.get_threshold()
+                _gc.set_threshold(0)
+                try:
+                    for row in rows:
+                        table.append(tuple(row))
+                finally:
+                    _gc.set_threshold(*old)
             """,
         ),
     )

@@ -55,3 +55,22 @@ class ReadError(Rule):
     name = "read-error"
     summary = "the file could not be read or decoded"
     status = Status.META
+
+
+@register
+class WriteError(Rule):
+    """
+    ## What it does
+    Reports a file that `--fix` could not write back: it is read-only, its directory cannot be
+    written, it changed on disk since gclint read it, or the fixed text cannot be encoded in the
+    file's encoding. The file is left exactly as it was.
+
+    ## Why is this bad?
+    The fixes reported for it were not applied; run `--fix` again once the file can be written
+    (or after the other change to it is done).
+    """
+
+    code = "GCL003"
+    name = "write-error"
+    summary = "a fixed file could not be written back (it is left unchanged)"
+    status = Status.META

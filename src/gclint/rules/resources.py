@@ -177,8 +177,12 @@ class UnclosedResource(_ScopeFindings):
     ```
 
     ## Fix safety
-    The fix (wrap the acquisition and its uses in `with`) is safe when all uses are in one block
-    and an explicit `close()`, if any, is the last of them; it is not yet applied by `--fix`.
+    `--fix` wraps the acquisition and its uses in `with` (removing a trailing `close()`) when all
+    uses are in one block, an explicit `close()`, if any, is the last of them, and `with` is
+    known to close the resource: a standard-library factory (`open()`, `socket.socket()`,
+    `zipfile.ZipFile()`...) or a class of the same module with a `close()` (wrapped in
+    `contextlib.closing()`). Elsewhere (a factory function, a value made from the resource used
+    after the block, a use in a nested function) the fix is skipped, with the reason.
 
     ## Options
     - `extra-resource-factories`: qualified names of more functions that return resources.
@@ -209,6 +213,14 @@ class UnclosedResource(_ScopeFindings):
                 return json.load(f)
             """,
             expect=((5, 9),),
+            fixed="""
+            import json
+
+
+            def load_config(path):
+                with open(path) as f:
+                    return json.load(f)
+            """,
             trigger="""
             from pathlib import Path
 
@@ -227,6 +239,14 @@ class UnclosedResource(_ScopeFindings):
                 return line
             """,
             expect=((2, 9),),
+            fixed="""
+            def first_line(path):
+                with open(path) as f:
+                    line = f.readline()
+                    if not line.strip():
+                        return None
+                return line
+            """,
             trigger="""
             from pathlib import Path
 
@@ -246,6 +266,15 @@ class UnclosedResource(_ScopeFindings):
                 return sock.recv(64)
             """,
             expect=((5, 12),),
+            fixed="""
+            import socket
+
+
+            def ping(port):
+                with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+                    sock.sendall(b"PING\\r\\n")
+                    return sock.recv(64)
+            """,
             trigger=with_server("ping(serve_once(b'PONG'))"),
         ),
         Example(
@@ -266,6 +295,25 @@ class UnclosedResource(_ScopeFindings):
                 log.write(event)
             """,
             expect=((13, 11),),
+            fixed="""
+            import contextlib
+
+
+            class EventLog:
+                def __init__(self, path):
+                    self._file = open(path, "a", encoding="utf-8")
+
+                def write(self, line):
+                    self._file.write(line + "\\n")
+
+                def close(self):
+                    self._file.close()
+
+
+            def record(path, event):
+                with contextlib.closing(EventLog(path)) as log:
+                    log.write(event)
+            """,
             trigger='record("events.log", "started")',
             note="a class of the same module whose close() releases what it holds",
         ),
@@ -284,6 +332,8 @@ class UnclosedResource(_ScopeFindings):
                 return len(data)
             """,
             expect=((9, 15),),
+            no_fix="make_workdir() is not a known factory: 'with' on what it returns might not "
+            "close it (a TemporaryDirectory's __enter__ returns its path)",
             trigger='run_job("abc")',
             note="a factory function of the same module returns a resource",
         ),
@@ -446,7 +496,9 @@ class CloseNotExceptionSafe(_ScopeFindings):
     ```
 
     ## Fix safety
-    The fix (convert to `with`) is safe; it is not yet applied by `--fix`.
+    `--fix` converts to `with` and removes the `close()`, under the same conditions as
+    GCL101's fix: one block, `close()` the last use, and a resource that `with` is known to
+    close; elsewhere the fix is skipped, with the reason.
 
     ## References
     - [The with statement](https://docs.python.org/3/reference/compound_stmts.html#the-with-statement)
@@ -479,6 +531,15 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 return data
             """,
             expect=((5, 9),),
+            fixed="""
+            import json
+
+
+            def load(path):
+                with open(path) as f:
+                    data = json.load(f)
+                return data
+            """,
             trigger="""
             from pathlib import Path
 
@@ -498,6 +559,12 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 f.close()
             """,
             expect=((2, 9),),
+            fixed="""
+            def read_records(path):
+                with open(path) as f:
+                    for line in f:
+                        yield line.rstrip("\\n")
+            """,
             trigger="""
             from pathlib import Path
 
@@ -521,6 +588,15 @@ class CloseNotExceptionSafe(_ScopeFindings):
                 return banner
             """,
             expect=((5, 12),),
+            fixed="""
+            import socket
+
+
+            def fetch_banner(port):
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    banner = sock.recv(1024).decode("ascii")
+                return banner
+            """,
             trigger=with_server(
                 """
                 try:
@@ -639,9 +715,16 @@ class FinallyUsesUnboundResource(Rule):
     ```
 
     ## Fix safety
-    The fix is safe: move the acquisition above `try:` when the `try` has no `except` clauses,
-    otherwise bind the name to `None` before `try:` and close it under
-    `if conn is not None:`. It is not yet applied by `--fix`.
+    The fix is safe. When the `try` has no `except` clause, the acquisition is the first
+    statement of its body and the `finally:` block starts with the cleanup (`conn.close()`),
+    the acquisition moves above `try:`: if it raises, the old `finally:` failed at once on the
+    unbound name, so not running it loses nothing. Otherwise `conn = None` goes before `try:`
+    and every statement of the `finally:` and `except` blocks that uses the name
+    (`conn.close()`, `conn.rollback()`, an `await conn.close()`) goes under
+    `if conn is not None:`; the other statements of those blocks now run as intended instead
+    of being cut short by the `UnboundLocalError`. The fix is skipped when a cleanup block uses
+    the name in a statement that a guard would change the meaning of (a loop over it, a value
+    read from it into a variable), or is written on the same line as its header.
 
     ## References
     - [Resolution of names](https://docs.python.org/3/reference/executionmodel.html#resolution-of-names)
@@ -701,6 +784,17 @@ class FinallyUsesUnboundResource(Rule):
             except sqlite3.OperationalError:
                 pass
             """,
+            fixed="""
+            import sqlite3
+
+
+            def count_users(path):
+                conn = sqlite3.connect(path)
+                try:
+                    return conn.execute("select count(*) from users").fetchone()[0]
+                finally:
+                    conn.close()
+            """,
         ),
         Example(
             """
@@ -731,6 +825,21 @@ class FinallyUsesUnboundResource(Rule):
                 pass
             """,
             note="an except handler has the same problem",
+            fixed="""
+            import socket
+
+
+            def send(port, payload):
+                sock = None
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+                    sock.sendall(payload)
+                except OSError:
+                    if sock is not None:
+                        sock.close()
+                    raise
+                sock.close()
+            """,
         ),
     )
     valid = (
@@ -930,8 +1039,33 @@ class ResourceInExpression(Rule):
     ```
 
     ## Fix safety
-    The fix (hoist into `with` around the statement, or use `Path(p).read_text()`/
-    `read_bytes()` with the same arguments) is safe; it is not yet applied by `--fix`.
+    The fix is safe: it hoists the resource into a `with` statement around the statement that
+    uses it (`with open(path) as f:` then `return len(f.read())`; a `for` loop over the
+    resource goes inside the `with`), so the resource is closed when that statement ends,
+    which is when CPython's reference count closed it anyway. It is applied only where that
+    provably changes nothing else, and skipped (with the reason) otherwise:
+
+    - the factory must be one whose `with` closes the object and binds the object itself
+      (files, archives, sockets, selectors, `urlopen`, `Path.open`); not `sqlite3.connect`
+      (its `with` only commits) nor `TemporaryDirectory` (it binds a path);
+    - the statement must be done with the resource when it ends: the resource goes into a
+      method that reads or writes at once (`.read()`, `.write()`, `.readlines()`...), into a
+      function that consumes it (`json.load`, `list`, `sum`..., also through `csv.reader`
+      and other lazy wrappers consumed in the statement), is iterated by the `for` statement
+      or an eager comprehension, or is discarded (`with open(p, "w"):` / `pass`);
+    - nothing the statement evaluates before the call may have an effect (only names,
+      dotted names and literals), the call must run on every path (not behind `and`/`or`,
+      a conditional expression, a lambda or a comprehension clause), and the statement must
+      not `await` or `yield`;
+    - a resource that may be written to must be the last thing the statement uses;
+    - the statement must have its own line, in a function or at module level (in a class
+      body the new name would become a class attribute; a `while`/`if` condition, a default
+      argument or a decorator is not a statement of its own), and its scope must not call
+      `locals()`, `vars()`, `dir()`, `exec` or `eval`, which would see the new name.
+
+    The new name is `f` (`sock`, `response`, `archive`... by kind), or `f2`... when the
+    function already uses it. `open(p).read()` is not turned into `Path(p).read_text()`:
+    `open` also accepts a file descriptor or a bytes path, which `Path` does not.
 
     ## References
     - [pathlib.Path.read_text](https://docs.python.org/3/library/pathlib.html#pathlib.Path.read_text)
@@ -963,6 +1097,11 @@ class ResourceInExpression(Rule):
             size_of("a.txt")
             """,
             note="both pylint R1732 and ruff SIM115 miss this one",
+            fixed="""
+            def size_of(path):
+                with open(path) as f:
+                    return len(f.read())
+            """,
         ),
         Example(
             """
@@ -978,6 +1117,14 @@ class ResourceInExpression(Rule):
 
             Path("config.json").write_text("{}")
             load_config("config.json")
+            """,
+            fixed="""
+            import json
+
+
+            def load_config(path):
+                with open(path) as f:
+                    return json.load(f)
             """,
         ),
         Example(
@@ -995,21 +1142,37 @@ class ResourceInExpression(Rule):
             Path("app.log").write_text("ERROR a\\nok\\n")
             count_errors("app.log")
             """,
+            fixed="""
+            def count_errors(path):
+                errors = 0
+                with open(path) as f:
+                    for line in f:
+                        errors += "ERROR" in line
+                return errors
+            """,
         ),
         Example(
             """
             from pathlib import Path
 
 
-            def checksum(path: Path):
-                return hash(path.open("rb").read())
+            def size(path: Path):
+                return len(path.open("rb").read())
             """,
-            expect=((5, 17),),
+            expect=((5, 16),),
             trigger="""
             Path("data.bin").write_bytes(b"abc")
-            checksum(Path("data.bin"))
+            size(Path("data.bin"))
             """,
             note="the receiver is a Path (from the annotation)",
+            fixed="""
+            from pathlib import Path
+
+
+            def size(path: Path):
+                with path.open("rb") as f:
+                    return len(f.read())
+            """,
         ),
     )
     valid = (
@@ -1171,8 +1334,11 @@ class ContextManagerDoesNotClose(Rule):
     ```
 
     ## Fix safety
-    The fix (`with contextlib.closing(connect(...)) as conn, conn:`, which keeps the
-    commit/rollback and adds the close) is safe; it is not yet applied by `--fix`.
+    `--fix` rewrites the `with` to `with contextlib.closing(connect(...)) as conn, conn:`,
+    which keeps the commit/rollback and adds the close (`import contextlib` is added when
+    needed). It is skipped, with the reason, when the connection or a value made from it (a
+    cursor) is used after the block, and for `with conn:` on a connection not made by the
+    statement just before it (a connection made elsewhere is not the block's to close).
 
     ## References
     - [sqlite3: how to use the connection context manager](https://docs.python.org/3/library/sqlite3.html#sqlite3-connection-context-manager)
@@ -1208,6 +1374,16 @@ class ContextManagerDoesNotClose(Rule):
                     conn.execute("insert into users values (?)", (name,))
             """,
             expect=((5, 10),),
+            fixed="""
+            import contextlib
+            import sqlite3
+
+
+            def add_user(path, name):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("create table if not exists users(name text)")
+                    conn.execute("insert into users values (?)", (name,))
+            """,
             trigger='add_user("users.db", "ada")',
         ),
         Example(
@@ -1222,6 +1398,16 @@ class ContextManagerDoesNotClose(Rule):
                     conn.executemany("insert into users values (?)", [(n,) for n in names])
             """,
             expect=((6, 10),),
+            fixed="""
+            import contextlib
+            import sqlite3
+
+
+            def add_users(path, names):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("create table if not exists users(name text)")
+                    conn.executemany("insert into users values (?)", [(n,) for n in names])
+            """,
             trigger='add_users("users.db", ["ada", "grace"])',
         ),
         Example(
@@ -1235,6 +1421,16 @@ class ContextManagerDoesNotClose(Rule):
                         cur.execute("insert into users values (%s)", (name,))
             """,
             expect=((5, 10),),
+            fixed="""
+            import contextlib
+            import psycopg2
+
+
+            def add_user(dsn, name):
+                with contextlib.closing(psycopg2.connect(dsn)) as conn, conn:
+                    with conn.cursor() as cur:
+                        cur.execute("insert into users values (%s)", (name,))
+            """,
             static_only="needs a PostgreSQL server; psycopg2's Connection.__exit__ is documented "
             "not to close the connection",
         ),
@@ -1404,8 +1600,10 @@ class LockAcquireNotReleasedSafely(Rule):
     ```
 
     ## Fix safety
-    The fix (`with lock:`) is safe when `acquire()` has no arguments and `release()` ends the
-    same block; it is not yet applied by `--fix`.
+    `--fix` rewrites to `with lock:` (`async with lock:` for an awaited acquire) when
+    `acquire()` has no arguments and `release()` ends the same block; it is skipped, with the
+    reason, when the lock is used in between or a `return`/`break`/`continue`/`yield` in
+    between would leave it held (`with` would release it there).
 
     ## References
     - [Using locks, conditions, and semaphores in the with statement](https://docs.python.org/3/library/threading.html#using-locks-conditions-and-semaphores-in-the-with-statement)
@@ -1441,6 +1639,17 @@ class LockAcquireNotReleasedSafely(Rule):
                 _lock.release()
             """,
             expect=((8, 5),),
+            fixed="""
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def record(key):
+                with _lock:
+                    _counts[key] = _counts.get(key, 0) + 1 / len(key)
+            """,
             trigger="""
             try:
                 record("")
@@ -1465,6 +1674,19 @@ class LockAcquireNotReleasedSafely(Rule):
                     self._lock.release()
             """,
             expect=((10, 9),),
+            fixed="""
+            import threading
+
+
+            class Counter:
+                def __init__(self):
+                    self._lock = threading.Lock()
+                    self.value = 0
+
+                def add(self, amount):
+                    with self._lock:
+                        self.value += int(amount)
+            """,
             trigger="""
             counter = Counter()
             try:

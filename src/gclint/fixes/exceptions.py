@@ -1,0 +1,486 @@
+"""GCL104 and GCL304: fixes about what a ``finally:`` block does with a name.
+
+GCL104 (finally-uses-unbound-resource)::
+
+    try:                                  conn = sqlite3.connect(path)
+        conn = sqlite3.connect(path)      try:
+        ...                         ->        ...
+    finally:                              finally:
+        conn.close()                          conn.close()
+
+when the ``try`` has no ``except`` clause, the acquisition is its first statement and the
+``finally:`` starts with the cleanup (so nothing the ``finally:`` ran before the cleanup raised
+``UnboundLocalError`` is lost). Otherwise::
+
+    conn = None
+    try:
+        ...
+    except OSError:
+        if conn is not None:
+            conn.close()
+        raise
+
+Every top-level statement of the ``finally:`` and ``except`` blocks that uses the name (an
+expression statement: ``conn.close()``, ``conn.rollback()``) goes under the guard; a statement
+that uses it otherwise (``x = conn.y``, a loop over it) is not guarded blindly: the site is
+skipped.
+
+GCL304 (exception-or-frame-kept), the local form ``tb = sys.exc_info()[2]`` /
+``frame = inspect.currentframe()``: the statements after the binding, up to the last one that
+uses the name, go into ``try:`` with ``finally: del tb`` (or ``del tb`` is added to the
+``finally:`` of a ``try`` that is exactly that region; a ``del tb`` that ended the region is moved
+into the ``finally:``). Skipped when the name is used after the block that binds it, inside a
+nested function, lambda or generator (a closure may run after the ``del``), is declared
+``global``/``nonlocal``, or is deleted somewhere else, or when the function calls ``locals()``,
+``exec``... (they would see the name gone). The stored form (``self.errors.append(e)``)
+has no automatic fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from gclint.diagnostics import Diagnostic, FixSafety
+from gclint.fixes.base import FixSkipped, fixer
+from gclint.fixes.sites import (
+    Site,
+    check_no_introspection,
+    in_nested_scope,
+    indented,
+    is_none_check,
+    leading_lines,
+    only_statement,
+    variable_refs,
+)
+
+# as the rule (rules/resources.py FinallyUsesUnboundResource.CLEANUP_METHODS)
+CLEANUP_METHODS = frozenset(
+    {
+        "close",
+        "aclose",
+        "release",
+        "shutdown",
+        "terminate",
+        "kill",
+        "wait",
+        "quit",
+        "logout",
+        "cleanup",
+        "disconnect",
+        "rollback",
+    }
+)
+NAME_ERRORS = frozenset({"NameError", "UnboundLocalError", "Exception"})
+TRY_TYPES = (cst.Try, cst.TryStar)
+
+
+# -- GCL104 -------------------------------------------------------------------------------------
+
+
+@fixer("GCL104", FixSafety.SAFE, "Acquire before 'try:'")
+def fix_finally_uses_unbound(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, (cst.Call,))
+    assign = site.parent(call)
+    if isinstance(assign, cst.Await):
+        assign = site.parent(assign)
+    if not (
+        isinstance(assign, cst.Assign)
+        and len(assign.targets) == 1
+        and isinstance(assign.targets[0].target, cst.Name)
+    ):
+        raise FixSkipped("the acquisition is not a plain 'name = call(...)'")
+    target = assign.targets[0].target
+    assert isinstance(target, cst.Name)
+    name = target.value
+    stmt = site.statement_of(assign)
+    try_node = _enclosing_try(site, stmt, name)
+    cleanups = _cleanup_blocks(try_node)
+    if isinstance(try_node, cst.Try) and _can_move_out(try_node, stmt, name):
+        return _move_out(site, try_node, stmt)
+    return _guard(site, try_node, cleanups, name)
+
+
+def _enclosing_try(site: Site, stmt: cst.BaseStatement, name: str) -> cst.Try | cst.TryStar:
+    """The innermost ``try`` whose body holds `stmt` and whose cleanup uses `name` unguarded."""
+    child: cst.CSTNode = stmt
+    for ancestor in site.ancestors(stmt):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            break
+        if (
+            isinstance(ancestor, TRY_TYPES)
+            and child is ancestor.body
+            and any(_unguarded(block, name) for block in _cleanup_blocks(ancestor))
+        ):
+            return ancestor
+        child = ancestor
+    raise FixSkipped("no 'try' whose cleanup uses the name was found around the acquisition")
+
+
+def _cleanup_blocks(try_node: cst.Try | cst.TryStar) -> list[Sequence[cst.BaseStatement]]:
+    blocks: list[Sequence[cst.BaseStatement]] = []
+    if try_node.finalbody is not None:
+        blocks.append(_statements(try_node.finalbody.body))
+    blocks += [_statements(h.body) for h in try_node.handlers]
+    return blocks
+
+
+def _statements(suite: cst.BaseSuite) -> Sequence[cst.BaseStatement]:
+    if isinstance(suite, cst.IndentedBlock):
+        return suite.body
+    raise FixSkipped("a block is written on the same line as its header")
+
+
+def _unguarded(body: Sequence[cst.BaseStatement], name: str) -> bool:
+    """Whether some statement of `body` uses `name` outside a guard the rule accepts."""
+    return any(_uses(stmt, name) and not _guarded(stmt, name) for stmt in body)
+
+
+def _uses(stmt: cst.BaseStatement, name: str) -> bool:
+    """Whether `stmt` reads `name` (a plain ``name = ...`` rebinding does not)."""
+    small = only_statement(stmt)
+    if (
+        isinstance(small, cst.Assign)
+        and all(isinstance(t.target, cst.Name) for t in small.targets)
+        and not variable_refs(small.value, name)
+    ):
+        return False
+    return bool(variable_refs(stmt, name))
+
+
+def _guarded(stmt: cst.BaseStatement, name: str) -> bool:
+    """``if conn is not None:`` / ``if conn:`` (any test naming it), or a ``try`` that catches
+    the NameError."""
+    if isinstance(stmt, cst.If):
+        return bool(variable_refs(stmt.test, name))
+    if isinstance(stmt, TRY_TYPES):
+        return any(_catches_name_error(h) for h in stmt.handlers)
+    return False
+
+
+def _catches_name_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = (
+        [e.value for e in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    for node in types:
+        label = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+        if label in NAME_ERRORS:
+            return True
+    return False
+
+
+def _can_move_out(try_node: cst.Try, stmt: cst.BaseStatement, name: str) -> bool:
+    """No ``except`` clause, the acquisition first in the body, and the ``finally:`` starting
+    with the cleanup: if the acquisition raises, the original ``finally:`` ran nothing before
+    it failed on the name, so not running it at all loses nothing."""
+    if try_node.handlers or try_node.finalbody is None:
+        return False
+    body = _statements(try_node.body)
+    if body[0] is not stmt:
+        return False
+    final = _statements(try_node.finalbody.body)
+    first = final[0].body[0] if isinstance(final[0], cst.SimpleStatementLine) else None
+    return (
+        isinstance(first, cst.Expr)
+        and isinstance(first.value, cst.Call)
+        and isinstance(first.value.func, cst.Attribute)
+        and isinstance(first.value.func.value, cst.Name)
+        and first.value.func.value.value == name
+        and first.value.func.attr.value in CLEANUP_METHODS
+    )
+
+
+def _move_out(site: Site, try_node: cst.Try, stmt: cst.BaseStatement) -> cst.Module:
+    body = list(_statements(try_node.body))[1:]
+    if not body:
+        body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+    assert isinstance(try_node.body, cst.IndentedBlock)
+    new_try = try_node.with_changes(body=try_node.body.with_changes(body=body), leading_lines=())
+    acquisition = stmt.with_changes(leading_lines=[*try_node.leading_lines, *leading_lines(stmt)])
+    return site.replace_statement(try_node, [acquisition, new_try])
+
+
+def _guard(
+    site: Site,
+    try_node: cst.Try | cst.TryStar,
+    cleanups: list[Sequence[cst.BaseStatement]],
+    name: str,
+) -> cst.Module:
+    new_try = try_node
+    if try_node.finalbody is not None:
+        block = try_node.finalbody.body
+        assert isinstance(block, cst.IndentedBlock)
+        guarded = block.with_changes(body=_guarded_body(block.body, name))
+        new_try = new_try.with_changes(finalbody=try_node.finalbody.with_changes(body=guarded))
+    handlers = []
+    for handler in try_node.handlers:
+        block = handler.body
+        assert isinstance(block, cst.IndentedBlock)
+        guarded = block.with_changes(body=_guarded_body(block.body, name))
+        handlers.append(handler.with_changes(body=guarded))
+    new_try = new_try.with_changes(handlers=handlers, leading_lines=())
+    bind = cst.SimpleStatementLine(
+        body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=cst.Name("None"))],
+        leading_lines=try_node.leading_lines,
+    )
+    return site.replace_statement(try_node, [bind, new_try])
+
+
+def _guarded_body(body: Sequence[cst.BaseStatement], name: str) -> list[cst.BaseStatement]:
+    """`body` with each run of statements that use `name` under ``if name is not None:``."""
+    out: list[cst.BaseStatement] = []
+    run: list[cst.BaseStatement] = []
+
+    def flush() -> None:
+        if run:
+            first = run[0]
+            inner = [first.with_changes(leading_lines=()), *run[1:]]
+            out.append(
+                cst.If(
+                    test=is_none_check(name),
+                    body=indented(inner),
+                    leading_lines=leading_lines(first),
+                )
+            )
+            run.clear()
+
+    for stmt in body:
+        if not _uses(stmt, name) or _guarded(stmt, name):
+            flush()
+            out.append(stmt)
+            continue
+        if not (
+            isinstance(stmt, cst.SimpleStatementLine)
+            and all(isinstance(s, cst.Expr) for s in stmt.body)
+        ):
+            raise FixSkipped(
+                f"the cleanup uses '{name}' in a statement that cannot simply be guarded "
+                f"with 'if {name} is not None:'"
+            )
+        run.append(stmt)
+    flush()
+    return out
+
+
+# -- GCL304 -------------------------------------------------------------------------------------
+
+
+@fixer("GCL304", FixSafety.SAFE, "Delete the local in 'finally:'")
+def fix_exception_or_frame_kept(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    site = Site(wrapper)
+    node = site.node_at(diagnostic.range, (cst.Assign, cst.Expr, cst.AnnAssign))
+    if not (
+        isinstance(node, cst.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0].target, cst.Name)
+        and not isinstance(node.value, cst.Name)
+    ):
+        raise FixSkipped(
+            "an exception stored beyond its handler has no automatic fix: store "
+            "'e.with_traceback(None)' or a summary instead"
+        )
+    target = node.targets[0].target
+    assert isinstance(target, cst.Name)
+    name = target.value
+    stmt = site.statement_of(node)
+    if only_statement(stmt) is not node:
+        raise FixSkipped("the statement shares its line with other code")
+    function = site.scope_of(stmt)
+    if not isinstance(function, cst.FunctionDef):
+        raise FixSkipped("not in a function")
+    if _declared_outside(function, name):
+        raise FixSkipped(f"'{name}' is declared global or nonlocal")
+    check_no_introspection(site, function, f"'{name}' deleted")
+    block = site.block_of(stmt)
+    body = list(block.body)
+    index = next(i for i, s in enumerate(body) if s is stmt)
+    rest = body[index + 1 :]
+    _check_references(site, function, node, rest, name)
+    using = [i for i, s in enumerate(rest) if variable_refs(s, name)]
+    if not using:
+        raise FixSkipped(f"nothing uses '{name}' after it is bound")
+    last = using[-1]
+    region = rest[: last + 1]
+    final: cst.BaseStatement = cst.SimpleStatementLine(body=[cst.Del(target=cst.Name(name))])
+    if _is_del_of(region[-1], name):
+        final = region[-1]
+        region = region[:-1]
+    for s in region:
+        if _deletes(s, name):
+            raise FixSkipped(f"'{name}' is deleted before its last use or conditionally")
+    if not region:
+        raise FixSkipped(f"nothing runs between binding '{name}' and deleting it")
+    after = rest[last + 1 :]
+    new_region = _protect(region, final)
+    new_body = [*body[: index + 1], *new_region, *after]
+    return site.replace_block_body(block, new_body)
+
+
+def _declared_outside(function: cst.FunctionDef, name: str) -> bool:
+    finder = _Declarations(name)
+    function.body.visit(finder)
+    return finder.found
+
+
+class _Declarations(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.found |= any(item.name.value == self.name for item in node.names)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        self.found |= any(item.name.value == self.name for item in node.names)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _check_references(
+    site: Site,
+    function: cst.FunctionDef,
+    assign: cst.Assign,
+    rest: Sequence[cst.BaseStatement],
+    name: str,
+) -> None:
+    """Every use of `name` in the function is in `rest` (the statements after the binding, in
+    its block), and none runs later than its statement (a closure, a generator)."""
+    target = assign.targets[0].target
+    allowed = {id(n) for s in rest for n in variable_refs(s, name)}
+    allowed.add(id(target))
+    for ref in variable_refs(function.body, name):
+        if id(ref) not in allowed:
+            raise FixSkipped(f"'{name}' is also used outside the statements that follow it")
+        if ref is not target and in_nested_scope(site, ref, function):
+            owner = next(a for a in site.ancestors(ref) if _is_scope(a))
+            if not isinstance(owner, (cst.ListComp, cst.SetComp, cst.DictComp)):
+                raise FixSkipped(
+                    f"'{name}' is used in a nested function, lambda or generator, which may "
+                    "run after it is deleted"
+                )
+    if variable_refs(assign.value, name):
+        raise FixSkipped(f"'{name}' is used to compute itself")
+
+
+def _is_scope(node: cst.CSTNode) -> bool:
+    return isinstance(
+        node,
+        (
+            cst.FunctionDef,
+            cst.ClassDef,
+            cst.Lambda,
+            cst.GeneratorExp,
+            cst.ListComp,
+            cst.SetComp,
+            cst.DictComp,
+        ),
+    )
+
+
+def _is_del_of(stmt: cst.BaseStatement, name: str) -> bool:
+    small = only_statement(stmt)
+    return (
+        isinstance(small, cst.Del)
+        and isinstance(small.target, cst.Name)
+        and small.target.value == name
+    )
+
+
+def _deletes(stmt: cst.BaseStatement, name: str) -> bool:
+    finder = _Deletes(name)
+    stmt.visit(finder)
+    return finder.found
+
+
+class _Deletes(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.found = False
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self.found |= bool(variable_refs(node.target, self.name))
+
+
+def _exits(stmts: Sequence[cst.BaseStatement]) -> bool:
+    finder = _Exits()
+    for stmt in stmts:
+        stmt.visit(finder)
+    return finder.found
+
+
+class _Exits(cst.CSTVisitor):
+    """return/raise/break/continue (outside nested functions): a ``finally:`` body with one may
+    not reach a statement appended to it."""
+
+    def __init__(self) -> None:
+        self.found = False
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found = True
+
+    def visit_Raise(self, node: cst.Raise) -> None:
+        self.found = True
+
+    def visit_Break(self, node: cst.Break) -> None:
+        self.found = True
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        self.found = True
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _protect(
+    region: Sequence[cst.BaseStatement], final: cst.BaseStatement
+) -> list[cst.BaseStatement]:
+    """`region` run under ``try:`` with `final` (the ``del``) in its ``finally:``."""
+    only = region[0] if len(region) == 1 else None
+    if (
+        isinstance(only, cst.Try)
+        and only.finalbody is not None
+        and isinstance(only.finalbody.body, cst.IndentedBlock)
+        and not _exits(only.finalbody.body.body)
+    ):
+        block = only.finalbody.body
+        extended = block.with_changes(body=[*block.body, _without_blank_lines(final)])
+        return [only.with_changes(finalbody=only.finalbody.with_changes(body=extended))]
+    # blank lines before the region stay above ``try:``; comments stay on their statement
+    first = region[0]
+    lines = list(leading_lines(first))
+    blank = 0
+    while blank < len(lines) and lines[blank].comment is None:
+        blank += 1
+    inner = [first.with_changes(leading_lines=lines[blank:]), *region[1:]]
+    return [
+        cst.Try(
+            body=indented(inner),
+            finalbody=cst.Finally(body=indented([_without_blank_lines(final)])),
+            leading_lines=lines[:blank],
+        )
+    ]
+
+
+def _without_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
+    """`stmt` keeping the comments above it, not the blank lines."""
+    return stmt.with_changes(
+        leading_lines=[x for x in leading_lines(stmt) if x.comment is not None]
+    )

@@ -1,0 +1,226 @@
+"""GCL401 (gc-disabled-without-restore): move the restore into ``finally:``.
+
+The rule reports a ``gc.disable()`` (or ``gc.set_threshold(0)``) that the function undoes
+later on the normal path only. The fix wraps the statements between the disable and that
+restore in ``try:`` and moves the restore statement itself into ``finally:``::
+
+    gc.disable()                      gc.disable()
+    index = build(rows)       ->      try:
+    gc.enable()                           index = build(rows)
+    return index                      finally:
+                                          gc.enable()
+                                      return index
+
+The restore is the function's own statement, moved, not a new ``gc.enable()``: on the normal
+path the program does exactly what it did, and on the exceptional path it now does the same
+(``_gc.set_threshold(*old)`` restores the saved thresholds; ``if was_enabled: gc.enable()``
+keeps its guard, so a caller that had the collector off keeps it off).
+
+Proven before rewriting, else skipped with the reason: the disable is a statement of its own;
+the restore is a later statement of the same block (a call of its own, or an ``if <name>:``
+holding only restores); the code in between does not turn the collector on or off itself,
+cannot leave the region by ``return``/``break``/``continue`` (that path left the collector
+off; with ``finally:`` it would not), and does not assign a name the restore reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from gclint.diagnostics import Diagnostic, FixSafety
+from gclint.fixes.base import FixSkipped, fixer
+from gclint.fixes.sites import (
+    Site,
+    indented,
+    is_inert,
+    leading_lines,
+    names_in,
+    only_statement,
+)
+
+GC_CALLS = frozenset({"gc.disable", "gc.enable", "gc.set_threshold"})
+
+
+@fixer("GCL401", FixSafety.SAFE, "Wrap the code after the disable in try/finally")
+def fix_gc_disabled_without_restore(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, (cst.Call,))
+    assert isinstance(call, cst.Call)
+    kind = _kind(site, call)
+    if kind not in ("disable", "pause"):
+        raise FixSkipped("the reported call does not turn the collector off")
+    small = site.parent(call)
+    if not (isinstance(small, cst.Expr) and small.value is call):
+        raise FixSkipped("the disable is not a statement of its own")
+    stmt = site.statement_of(small)
+    if only_statement(stmt) is not small:
+        raise FixSkipped("the disable shares its line with other code")
+    if not isinstance(site.scope_of(stmt), cst.FunctionDef):
+        raise FixSkipped("not in a function")
+    block = site.block_of(stmt)
+    body = list(block.body)
+    index = next(i for i, s in enumerate(body) if s is stmt)
+    undo = "enable" if kind == "disable" else "thresholds"
+    found = next((i for i in range(index + 1, len(body)) if _is_restore(site, body[i], undo)), None)
+    if found is None:
+        raise FixSkipped(
+            "the collector is turned back on in another block, not after the disable in its "
+            "own block"
+        )
+    between = body[index + 1 : found]
+    restore = body[found]
+    if not between:
+        raise FixSkipped("nothing runs between the disable and the restore")
+    _check_between(site, between, restore)
+    moved = restore.with_changes(
+        leading_lines=[x for x in leading_lines(restore) if x.comment is not None]
+    )
+    only = between[0] if len(between) == 1 else None
+    if isinstance(only, (cst.Try, cst.TryStar)) and only.finalbody is None:
+        # ``try: ... except ...:`` alone in between: its own ``finally:`` covers the same
+        extended = only.with_changes(finalbody=cst.Finally(body=indented([moved])))
+        return site.replace_block_body(block, [*body[: found - 1], extended, *body[found + 1 :]])
+    first = between[0]
+    lines = list(leading_lines(first))
+    blank = 0
+    while blank < len(lines) and lines[blank].comment is None:
+        blank += 1
+    wrapped = cst.Try(
+        body=indented([first.with_changes(leading_lines=lines[blank:]), *between[1:]]),
+        finalbody=cst.Finally(body=indented([moved])),
+        leading_lines=lines[:blank],
+    )
+    return site.replace_block_body(block, [*body[: index + 1], wrapped, *body[found + 1 :]])
+
+
+def _kind(site: Site, call: cst.Call) -> str | None:
+    """As the rule: 'disable', 'pause' (threshold 0), 'enable', 'thresholds' (non-zero)."""
+    names = site.imported_names(call.func)
+    if "gc.disable" in names:
+        return "disable"
+    if "gc.enable" in names:
+        return "enable"
+    if "gc.set_threshold" in names:
+        first = call.args[0] if call.args else None
+        zero = (
+            first is not None
+            and not first.star
+            and isinstance(first.value, cst.Integer)
+            and first.value.evaluated_value == 0
+        )
+        return "pause" if zero else "thresholds"
+    return None
+
+
+def _restore_call(site: Site, stmt: cst.BaseStatement, undo: str) -> bool:
+    small = only_statement(stmt)
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and _kind(site, small.value) == undo
+    )
+
+
+def _is_restore(site: Site, stmt: cst.BaseStatement, undo: str) -> bool:
+    """``gc.enable()`` on its own line, or ``if was_enabled:`` holding only restores."""
+    if _restore_call(site, stmt, undo):
+        return True
+    test = stmt.test if isinstance(stmt, cst.If) else None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test = test.expression
+    return (
+        isinstance(stmt, cst.If)
+        and test is not None
+        and is_inert(test)
+        and stmt.orelse is None
+        and isinstance(stmt.body, cst.IndentedBlock)
+        and all(_restore_call(site, s, undo) for s in stmt.body.body)
+    )
+
+
+def _check_between(
+    site: Site, between: Sequence[cst.BaseStatement], restore: cst.BaseStatement
+) -> None:
+    finder = _Between(site)
+    for stmt in between:
+        stmt.visit(finder)
+    if finder.gc_call:
+        raise FixSkipped("the code in between turns the collector on or off itself")
+    if finder.exits:
+        raise FixSkipped(
+            f"a '{finder.exits}' between the disable and the restore leaves the collector off "
+            "on that path; with the restore in 'finally:' it would not"
+        )
+    read = names_in(restore) - _callee_names(site, restore)
+    written = set().union(*(names_in(s) for s in between))
+    shared = sorted(read & written)
+    if shared:
+        raise FixSkipped(
+            f"'{shared[0]}' is used between the disable and the restore, which reads it"
+        )
+
+
+def _callee_names(site: Site, restore: cst.BaseStatement) -> set[str]:
+    """The names spelling the gc functions in the restore (``gc``, ``enable``...)."""
+    finder = _Callees()
+    restore.visit(finder)
+    return finder.names
+
+
+class _Callees(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.names |= names_in(node.func)
+
+
+class _Between(cst.CSTVisitor):
+    """gc calls, and return/break/continue that leave the statements in between."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+        self.gc_call = False
+        self.exits = ""
+        self.loops = 0
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.site.imported_names(node.func) & GC_CALLS:
+            self.gc_call = True
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.exits = self.exits or "return"
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if not self.loops:
+            self.exits = self.exits or "break"
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        if not self.loops:
+            self.exits = self.exits or "continue"
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, original_node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, original_node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False

@@ -1,0 +1,408 @@
+"""GCL101 and GCL103: ``x = acquire(...)`` ... ``x.close()`` becomes ``with acquire(...) as x:``.
+
+The ``with`` block covers the statements from the acquisition to the last use of `x` in the same
+block; a trailing ``x.close()`` that is the last use is removed (the block then ends where the
+close was, so the resource is closed at the same point on the normal path). The rewrite is made
+only when it provably keeps the program's meaning:
+
+- the acquisition is a statement ``x = call(...)`` of its own, not awaited;
+- ``with call(...) as x:`` binds the same object and its exit only closes it: the call is a
+  known standard-library factory whose ``__enter__`` returns the object and whose ``__exit__``
+  closes it (`WITH_CLOSES`), or a class of the same module defining ``close()``, which is then
+  wrapped in ``contextlib.closing(...)``;
+- every use of `x` is in the covered statements, none rebinds or deletes it, none is in a nested
+  function, lambda or class, and neither `x` nor a value made from it (other than plain data such
+  as ``f.read()`` or ``json.load(f)``) is returned, yielded, or used after the block.
+
+Anything else raises `FixSkipped` with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from gclint.diagnostics import Diagnostic, FixSafety
+from gclint.fixes.base import FixSkipped, fixer
+from gclint.fixes.blocks import (
+    Meta,
+    Site,
+    dotted,
+    enclosing_scope,
+    find_node,
+    name_uses,
+    statement_site,
+    wrap_in_with,
+)
+from gclint.fixes.imports import ensure_import, from_import_available
+
+# Factories whose result is its own context manager, and whose __exit__ closes it (so that
+# ``with f(...) as x:`` is ``x = f(...); try: ... finally: x.close()``).
+WITH_CLOSES = frozenset(
+    {
+        "builtins.open",
+        "io.open",
+        "io.open_code",
+        "codecs.open",
+        "os.fdopen",
+        "gzip.open",
+        "gzip.GzipFile",
+        "bz2.open",
+        "bz2.BZ2File",
+        "lzma.open",
+        "lzma.LZMAFile",
+        "tarfile.open",
+        "tarfile.TarFile",
+        "zipfile.ZipFile",
+        "zipfile.PyZipFile",
+        "tokenize.open",
+        "wave.open",
+        "shelve.open",
+        "dbm.open",
+        "mmap.mmap",
+        "os.scandir",
+        "socket.socket",
+        "socket.create_connection",
+        "socket.create_server",
+        "socket.fromfd",
+        "tempfile.TemporaryFile",
+        "tempfile.NamedTemporaryFile",
+        "tempfile.SpooledTemporaryFile",
+        "urllib.request.urlopen",
+        "selectors.DefaultSelector",
+        "selectors.SelectSelector",
+        "selectors.PollSelector",
+        "selectors.EpollSelector",
+        "selectors.KqueueSelector",
+        "selectors.DevpollSelector",
+    }
+)
+
+# Methods and attributes whose result is plain data, holding no reference to the resource.
+DATA_METHODS = frozenset(
+    {
+        "read",
+        "read1",
+        "readline",
+        "readlines",
+        "readinto",
+        "write",
+        "writelines",
+        "flush",
+        "seek",
+        "tell",
+        "truncate",
+        "fileno",
+        "isatty",
+        "readable",
+        "writable",
+        "seekable",
+        "recv",
+        "recv_into",
+        "recvfrom",
+        "send",
+        "sendall",
+        "sendto",
+        "settimeout",
+        "setblocking",
+        "setsockopt",
+        "getsockname",
+        "getpeername",
+        "connect",
+        "bind",
+        "listen",
+        "namelist",
+        "infolist",
+        "getinfo",
+        "testzip",
+        "writestr",
+        "extractall",
+        "getnames",
+        "getvalue",
+        "read_text",
+        "read_bytes",
+        "getcode",
+        "getheader",
+        "getheaders",
+        "geturl",
+    }
+)
+DATA_ATTRIBUTES = frozenset({"name", "mode", "closed", "encoding", "errors", "status", "url"})
+# Functions that read a resource into (or write data to) it and keep no reference to it.
+DATA_FUNCTIONS = frozenset(
+    {
+        "json.load",
+        "json.dump",
+        "pickle.load",
+        "pickle.dump",
+        "marshal.load",
+        "marshal.dump",
+        "tomllib.load",
+        "plistlib.load",
+        "plistlib.dump",
+        "shutil.copyfileobj",
+        "builtins.print",
+        "builtins.len",
+    }
+)
+
+
+@dataclass
+class Plan:
+    """How the block is rewritten: the statements covered, and the close to remove."""
+
+    stop: int  # index after the last covered statement
+    remove: int | None  # index of the trailing close() (== stop), or None
+
+
+def resource_name(site: Site, call: cst.Call) -> str:
+    stmt = site.line.body[0]
+    if not (
+        isinstance(stmt, cst.Assign)
+        and len(stmt.targets) == 1
+        and isinstance(stmt.targets[0].target, cst.Name)
+    ):
+        raise FixSkipped("the acquisition is not a plain 'name = call(...)' statement")
+    if stmt.value is not call:
+        if isinstance(stmt.value, cst.Await):
+            raise FixSkipped("the acquisition is awaited ('async with' is not rewritten)")
+        raise FixSkipped("the acquisition is not a plain 'name = call(...)' statement")
+    return stmt.targets[0].target.value
+
+
+def is_close_of(stmt: cst.BaseStatement, name: str) -> bool:
+    """True for a statement line that is exactly ``name.close()``."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+        return False
+    expr = stmt.body[0]
+    return (
+        isinstance(expr, cst.Expr)
+        and isinstance(expr.value, cst.Call)
+        and not expr.value.args
+        and dotted(expr.value.func) == f"{name}.close"
+    )
+
+
+def plan_block(site: Site, name: str) -> Plan:
+    """Which statements after the acquisition the ``with`` must cover."""
+    body = site.body
+    users = [i for i in range(site.index + 1, len(body)) if name_uses(body[i], {name})]
+    if not users:
+        raise FixSkipped(f"'{name}' is not used after it is acquired in its block")
+    last = users[-1]
+    if is_close_of(body[last], name):
+        return Plan(stop=last, remove=last)
+    return Plan(stop=last + 1, remove=None)
+
+
+class _Scan(cst.CSTVisitor):
+    """Classifies the uses of the tracked names inside the covered statements."""
+
+    def __init__(self, meta: Meta, resource: str) -> None:
+        self.meta = meta
+        self.resource = resource
+        self.tracked = {resource}
+        self.closes = 0
+
+    def check(self, statements: Sequence[cst.BaseStatement]) -> None:
+        for _ in range(10):  # values made from the resource, transitively
+            before = set(self.tracked)
+            for stmt in statements:
+                for use in name_uses(stmt, self.tracked):
+                    self._use(use)
+            if self.tracked == before:
+                return
+        raise FixSkipped(f"too many values are made from '{self.resource}'")
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return self.meta.line(node)
+
+    def _use(self, use: cst.Name) -> None:
+        name = use.value
+        where = f"line {self._line(use)}"
+        for ancestor in self.meta.ancestors(use):
+            if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                raise FixSkipped(f"'{name}' is used in a nested function or class ({where})")
+            if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                break
+        parent = self.meta.parent(use)
+        if _binds(self.meta, use):
+            if name == self.resource:
+                raise FixSkipped(f"'{name}' is rebound or deleted ({where})")
+            return  # a value made from the resource, (re)bound: its uses are what matter
+        if name == self.resource and self._data_use(use, parent):
+            return
+        small = self._small_statement(use)
+        if isinstance(small, cst.Expr) and not isinstance(small.value, (cst.Yield, cst.Await)):
+            if name == self.resource and dotted(_call_func(small)) == f"{name}.close":
+                self.closes += 1
+            return  # the value is discarded
+        if (
+            isinstance(small, cst.Assign)
+            and all(isinstance(t.target, cst.Name) for t in small.targets)
+            and _inside(self.meta, use, small.value)
+        ):
+            self.tracked.update(
+                t.target.value for t in small.targets if isinstance(t.target, cst.Name)
+            )
+            return
+        if isinstance(small, cst.With) and any(
+            _inside(self.meta, use, i.item) for i in small.items
+        ):
+            # ``with conn.cursor() as cur:``: what the item binds is made from the resource
+            for with_item in small.items:
+                if with_item.asname is not None:
+                    self.tracked.update(n.value for n in name_uses(with_item.asname, {"*"}, True))
+            return
+        if isinstance(small, (cst.If, cst.While)) and _inside(self.meta, use, small.test):
+            return  # a test: its value is consumed
+        if isinstance(small, (cst.Return, cst.Expr)):
+            raise FixSkipped(f"'{name}' (or a value that holds it) leaves the block ({where})")
+        raise FixSkipped(f"'{name}' is used in a way the fix cannot follow ({where})")
+
+    def _data_use(self, use: cst.Name, parent: cst.CSTNode | None) -> bool:
+        meta = self.meta
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            grand = meta.parent(parent)
+            if isinstance(grand, cst.Call) and grand.func is parent:
+                return parent.attr.value in DATA_METHODS
+            return parent.attr.value in DATA_ATTRIBUTES
+        if isinstance(parent, cst.Arg) and parent.value is use:
+            call = meta.parent(parent)
+            if isinstance(call, cst.Call):
+                return bool(meta.qualnames(call) & DATA_FUNCTIONS)
+        if isinstance(parent, cst.For) and parent.iter is use:
+            return True
+        return isinstance(parent, cst.CompFor) and parent.iter is use
+
+    def _small_statement(self, use: cst.Name) -> cst.CSTNode | None:
+        previous: cst.CSTNode = use
+        for ancestor in self.meta.ancestors(use):
+            if isinstance(ancestor, cst.BaseSmallStatement):
+                return ancestor
+            if isinstance(ancestor, cst.BaseCompoundStatement):
+                return ancestor
+            previous = ancestor
+        del previous
+        return None
+
+
+def _call_func(expr: cst.Expr) -> cst.BaseExpression:
+    return expr.value.func if isinstance(expr.value, cst.Call) else expr.value
+
+
+def _inside(meta: Meta, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+    return node is container or any(a is container for a in meta.ancestors(node))
+
+
+def _binds(meta: Meta, use: cst.Name) -> bool:
+    node: cst.CSTNode = use
+    for parent in meta.ancestors(use):
+        if isinstance(parent, (cst.Tuple, cst.List, cst.StarredElement, cst.Element)):
+            node = parent
+            continue
+        if isinstance(parent, cst.AssignTarget):
+            return True
+        if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
+            return True
+        if isinstance(parent, (cst.For, cst.CompFor)) and parent.target is node:
+            return True
+        if isinstance(parent, cst.AsName):
+            return True
+        if isinstance(parent, cst.NamedExpr) and parent.target is node:
+            return True
+        return isinstance(parent, (cst.Del, cst.Global, cst.Nonlocal, cst.NameItem, cst.Param))
+    return False
+
+
+def scope_uses(scope: cst.FunctionDef | cst.Module, names: set[str]) -> list[cst.Name]:
+    """The uses of `names` in a function's parameters and body (not its own name), or in a
+    module."""
+    if isinstance(scope, cst.Module):
+        return name_uses(scope, names)
+    return [*name_uses(scope.params, names), *name_uses(scope.body, names)]
+
+
+def with_item_for(meta: Meta, call: cst.Call) -> tuple[cst.BaseExpression, str | None]:
+    """The ``with`` item expression for the acquisition, and the import it needs (or None)."""
+    names = meta.qualnames(call.func)
+    if names & WITH_CLOSES and len(names) == 1:
+        return call, None
+    local = _local_class_with_close(meta.module, call)
+    if local is not None:
+        if from_import_available(meta.module, "contextlib", "closing"):
+            return cst.Call(func=cst.Name("closing"), args=[cst.Arg(call)]), None
+        func = cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name("closing"))
+        return cst.Call(func=func, args=[cst.Arg(call)]), "contextlib"
+    label = dotted(call.func) or "the call"
+    raise FixSkipped(
+        f"'with {label}(...)' is not known to close what it returns (only known factories "
+        "and classes of this module with close() are rewritten)"
+    )
+
+
+def _local_class_with_close(module: cst.Module, call: cst.Call) -> cst.ClassDef | None:
+    if not isinstance(call.func, cst.Name):
+        return None
+    found = [
+        s
+        for s in module.body
+        if isinstance(s, (cst.ClassDef, cst.FunctionDef)) and s.name.value == call.func.value
+    ]
+    if len(found) != 1 or not isinstance(found[0], cst.ClassDef):
+        return None
+    cls = found[0]
+    if any(isinstance(s, cst.FunctionDef) and s.name.value == "close" for s in cls.body.body):
+        return cls
+    return None
+
+
+def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
+    meta = Meta(wrapper)
+    call = find_node(meta, diagnostic, cst.Call)
+    site = statement_site(meta, call)
+    name = resource_name(site, call)
+    scope = enclosing_scope(meta, site.line)
+    plan = plan_block(site, name)
+    covered = list(site.body[site.index + 1 : plan.stop])
+    for use in scope_uses(scope, {name}):
+        if _inside(meta, use, site.line) or any(_inside(meta, use, s) for s in covered):
+            continue
+        if plan.remove is not None and _inside(meta, use, site.body[plan.remove]):
+            continue
+        raise FixSkipped(
+            f"'{name}' is also used outside the statements the 'with' would cover "
+            f"(line {meta.line(use)})"
+        )
+    scan = _Scan(meta, name)
+    scan.check(covered)
+    for tracked in scan.tracked - {name}:
+        for use in scope_uses(scope, {tracked}):
+            if not any(_inside(meta, use, s) for s in covered):
+                raise FixSkipped(
+                    f"'{tracked}', made from '{name}', is used after the 'with' block "
+                    f"(line {meta.line(use)})"
+                )
+    item, needs = with_item_for(meta, call)
+    if scan.closes and needs is not None:
+        raise FixSkipped(f"'{name}' is also closed inside the block (closing twice)")
+    with_item = cst.WithItem(item=item, asname=cst.AsName(name=cst.Name(name)))
+    module = wrap_in_with(meta, site, [with_item], stop=plan.stop, remove=plan.remove)
+    if needs is not None:
+        module = ensure_import(module, needs)
+    return module
+
+
+@fixer("GCL101", FixSafety.SAFE, "Wrap in 'with'")
+def fix_unclosed(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
+    return rewrite(wrapper, diagnostic)
+
+
+@fixer("GCL103", FixSafety.SAFE, "Convert to 'with'")
+def fix_close_not_exception_safe(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    return rewrite(wrapper, diagnostic)

@@ -1,0 +1,410 @@
+"""GCL305 and GCL306: fixes for weak references.
+
+GCL305 (weakref-to-ephemeral, safe): ``weakref.ref(self.on_change)`` becomes
+``weakref.WeakMethod(self.on_change)`` (a callback argument is kept: ``WeakMethod`` takes the
+same one). The module's own spelling is kept: ``wr.ref`` after ``import weakref as wr`` becomes
+``wr.WeakMethod``; after ``from weakref import ref``, ``WeakMethod`` is used if it is already
+imported that way, else added to that ``from weakref import`` line (in ruff/isort order), else
+``weakref.WeakMethod`` with ``import weakref`` added. A ``weakref.proxy`` of a bound method and
+a weak reference to a temporary (``weakref.ref(Handler())``) have no safe fix.
+
+GCL306 (weakref-dereference-unchecked, unsafe: only with ``--unsafe-fixes``): the referent is
+bound once and checked. An unchecked use in a statement of its own::
+
+    self._parent().children.append(self)     parent = self._parent()
+                                        ->    if parent is not None:
+                                                  parent.children.append(self)
+
+``return r().x`` becomes ``obj = r()`` / ``if obj is None: return None`` / ``return obj.x``
+(the function now returns None where it raised AttributeError: hence unsafe). A second
+dereference inside ``if r() is not None:`` (or ``if r():``) binds before the ``if`` and uses
+the name in its test and body. Skipped: a dereference whose value is stored (``y = r().x``:
+what ``y`` should be when the referent is gone is the program's decision), one after code with
+effects in its statement, in a ``while`` test, an ``elif``, or a header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper
+
+from gclint.diagnostics import Diagnostic, FixSafety
+from gclint.fixes.base import FixSkipped, fixer
+from gclint.fixes.imports import ensure_import, from_import_available, name_is_free
+from gclint.fixes.sites import (
+    NESTED_SCOPES,
+    Site,
+    dotted,
+    evaluation_step,
+    fresh_name,
+    indented,
+    is_inert,
+    is_none_check,
+    leading_lines,
+    only_statement,
+    variable_refs,
+)
+
+# -- GCL305 -------------------------------------------------------------------------------------
+
+
+@fixer("GCL305", FixSafety.SAFE, "Use weakref.WeakMethod")
+def fix_weakref_to_ephemeral(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, (cst.Call,))
+    assert isinstance(call, cst.Call)
+    names = site.imported_names(call.func)
+    if "weakref.proxy" in names:
+        raise FixSkipped("a weak proxy of a bound method has no fix: WeakMethod is not a proxy")
+    if "weakref.ref" not in names:
+        raise FixSkipped("cannot tell that the call is weakref.ref")
+    if not call.args or not isinstance(call.args[0].value, cst.Attribute):
+        raise FixSkipped(
+            "a weak reference to a temporary has no safe fix: keep a strong reference to it"
+        )
+    if call.args[0].keyword is not None or call.args[0].star:
+        raise FixSkipped("the referent is not passed positionally")
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        # ``weakref.ref`` / ``wr.ref``: the same module name, another attribute
+        new_call = call.with_changes(func=func.with_changes(attr=cst.Name("WeakMethod")))
+        return _replaced(site.module, call, new_call)
+    module = site.module
+    if from_import_available(module, "weakref", "WeakMethod"):
+        return _replaced(module, call, call.with_changes(func=cst.Name("WeakMethod")))
+    line = _from_weakref_line(module)
+    if line is not None and name_is_free(module, "WeakMethod"):
+        fixed = _replaced(module, call, call.with_changes(func=cst.Name("WeakMethod")))
+        return _add_to_from_import(fixed, line)
+    dotted_func = cst.Attribute(value=cst.Name("weakref"), attr=cst.Name("WeakMethod"))
+    fixed = _replaced(module, call, call.with_changes(func=dotted_func))
+    return ensure_import(fixed, "weakref")
+
+
+def _replaced(module: cst.Module, old: cst.CSTNode, new: cst.CSTNode) -> cst.Module:
+    result = module.deep_replace(old, new)
+    assert isinstance(result, cst.Module)
+    return result
+
+
+def _from_weakref_line(module: cst.Module) -> int | None:
+    """The index in the module body of a top-level ``from weakref import a, b`` line."""
+    for index, stmt in enumerate(module.body):
+        small = only_statement(stmt)
+        if (
+            isinstance(small, cst.ImportFrom)
+            and not small.relative
+            and small.module is not None
+            and dotted(small.module) == "weakref"
+            and not isinstance(small.names, cst.ImportStar)
+        ):
+            return index
+    return None
+
+
+def _order(name: str) -> tuple[int, str]:
+    """ruff/isort's order-by-type: CONSTANTS, then Classes, then the rest."""
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name
+
+
+def _add_to_from_import(module: cst.Module, index: int) -> cst.Module:
+    stmt = module.body[index]
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    imp = stmt.body[0]
+    assert isinstance(imp, cst.ImportFrom)
+    assert not isinstance(imp.names, cst.ImportStar)
+    names = list(imp.names)
+    keys = [_order(dotted(a.name) or "") for a in names]
+    position = len(names)
+    if keys == sorted(keys):
+        position = next((i for i, k in enumerate(keys) if k > _order("WeakMethod")), len(names))
+    space = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    if position < len(names):
+        after = names[position]
+        comma = after.comma if isinstance(after.comma, cst.Comma) else space
+        names.insert(position, cst.ImportAlias(name=cst.Name("WeakMethod"), comma=comma))
+    else:
+        last = names[-1]
+        trailing = last.comma
+        names[-1] = last.with_changes(comma=trailing if isinstance(trailing, cst.Comma) else space)
+        names.append(cst.ImportAlias(name=cst.Name("WeakMethod"), comma=trailing))
+    new_stmt = stmt.with_changes(body=[imp.with_changes(names=names), *stmt.body[1:]])
+    body = list(module.body)
+    body[index] = new_stmt
+    return module.with_changes(body=body)
+
+
+# -- GCL306 -------------------------------------------------------------------------------------
+
+REF_WORDS = frozenset({"ref", "r", "wr", "weakref", "weak", "wref"})
+
+
+@fixer("GCL306", FixSafety.UNSAFE, "Bind once and check for None")
+def fix_weakref_dereference(
+    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
+) -> cst.Module:
+    if not unsafe:
+        raise FixSkipped("unsafe fix: needs --unsafe-fixes")
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, (cst.Call,))
+    assert isinstance(call, cst.Call)
+    key = dotted(call.func)
+    if key is None or call.args:
+        raise FixSkipped("not a plain weak reference call 'r()'")
+    guard = _checking_if(site, call, key)
+    if guard is not None:
+        return _bind_before_if(site, guard, key)
+    return _bind_before_statement(site, call, key)
+
+
+def _is_deref(node: cst.CSTNode, key: str) -> bool:
+    return isinstance(node, cst.Call) and not node.args and dotted(node.func) == key
+
+
+class _Derefs(cst.CSTVisitor):
+    """The calls ``key()`` outside nested functions, lambdas and classes (which may run
+    later)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.found: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if _is_deref(node, self.key):
+            self.found.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _derefs(nodes: Sequence[cst.CSTNode], key: str) -> list[cst.Call]:
+    finder = _Derefs(key)
+    for node in nodes:
+        node.visit(finder)
+    return finder.found
+
+
+def _checking_if(site: Site, call: cst.Call, key: str) -> cst.If | None:
+    """The ``if``/``while`` whose test dereferences `key` and whose body holds `call` (the
+    double dereference the rule reports)."""
+    child: cst.CSTNode = call
+    for ancestor in site.ancestors(call):
+        if isinstance(ancestor, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return None
+        if (
+            isinstance(ancestor, (cst.If, cst.While))
+            and child is ancestor.body
+            and _derefs([ancestor.test], key)
+        ):
+            if isinstance(ancestor, cst.While):
+                raise FixSkipped(
+                    "binding once before a 'while' loop would keep the first referent "
+                    "for every iteration"
+                )
+            return ancestor
+        child = ancestor
+    return None
+
+
+def _plain_check(test: cst.BaseExpression, key: str) -> bool:
+    """``r()``, ``r() is not None``, or either as the first operand of ``and``."""
+    if isinstance(test, cst.BooleanOperation) and isinstance(test.operator, cst.And):
+        return _plain_check(test.left, key) and not _derefs([test.right], key)
+    if _is_deref(test, key):
+        return True
+    return (
+        isinstance(test, cst.Comparison)
+        and _is_deref(test.left, key)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.IsNot)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    )
+
+
+def _referent_name(site: Site, scope: cst.CSTNode, key: str) -> str:
+    word = key.rsplit(".", 1)[-1].strip("_")
+    for affix in ("_ref", "_wr", "_weakref", "_weak"):
+        if word.endswith(affix):
+            word = word[: -len(affix)]
+    for affix in ("ref_", "weak_", "wr_"):
+        if word.startswith(affix):
+            word = word[len(affix) :]
+    if not word.isidentifier() or word in REF_WORDS:
+        word = "referent"
+    return fresh_name(site, scope, [word, f"{word}_obj"])
+
+
+def _function_of(site: Site, node: cst.CSTNode) -> cst.FunctionDef:
+    scope = site.scope_of(node)
+    if not isinstance(scope, cst.FunctionDef):
+        raise FixSkipped("not in a function")
+    return scope
+
+
+def _check_key_stable(node: cst.CSTNode, key: str, derefs: Sequence[cst.Call]) -> None:
+    """The weak reference itself is not rebound or used otherwise where the name replaces it."""
+    if "." in key:
+        head = key.split(".", 1)[0]
+        for target in _assigned_targets(node):
+            if dotted(target) == key or dotted(target) == head:
+                raise FixSkipped(f"'{key}' is assigned where the referent would be reused")
+        return
+    uses = variable_refs(node, key)
+    if len(uses) != len(derefs):
+        raise FixSkipped(f"'{key}' is used otherwise where the referent would be reused")
+
+
+def _assigned_targets(node: cst.CSTNode) -> list[cst.CSTNode]:
+    finder = _Targets()
+    node.visit(finder)
+    return finder.targets
+
+
+class _Targets(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.targets: list[cst.CSTNode] = []
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        self.targets.append(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.targets.append(node.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append(node.target)
+
+
+def _bind(name: str, key: str, lines: Sequence[cst.EmptyLine]) -> cst.SimpleStatementLine:
+    value = cst.parse_expression(f"{key}()")
+    return cst.SimpleStatementLine(
+        body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=value)],
+        leading_lines=lines,
+    )
+
+
+def _replace_all(node: cst.CSTNode, calls: Sequence[cst.Call], name: str) -> cst.CSTNode:
+    for found in calls:
+        node = node.deep_replace(found, cst.Name(name))
+    return node
+
+
+def _bind_before_if(site: Site, guard: cst.If, key: str) -> cst.Module:
+    if isinstance(site.parent(guard), cst.If):
+        raise FixSkipped("the check is an 'elif': there is no place to bind the referent")
+    if not _plain_check(guard.test, key):
+        raise FixSkipped(f"the 'if' test is not a plain None check of '{key}()'")
+    function = _function_of(site, guard)
+    derefs = _derefs([guard.test, guard.body], key)
+    _check_key_stable(guard.test, key, _derefs([guard.test], key))
+    _check_key_stable(guard.body, key, _derefs([guard.body], key))
+    name = _referent_name(site, function, key)
+    new_test = _replace_all(guard.test, [d for d in derefs if _inside(site, d, guard.test)], name)
+    new_body = _replace_all(guard.body, [d for d in derefs if _inside(site, d, guard.body)], name)
+    assert isinstance(new_test, cst.BaseExpression)
+    assert isinstance(new_body, cst.BaseSuite)
+    new_if = guard.with_changes(test=new_test, body=new_body, leading_lines=())
+    return site.replace_statement(guard, [_bind(name, key, guard.leading_lines), new_if])
+
+
+def _inside(site: Site, node: cst.CSTNode, root: cst.CSTNode) -> bool:
+    return node is root or any(a is root for a in site.ancestors(node))
+
+
+STATEMENTS = (cst.Expr, cst.Assign, cst.AugAssign, cst.Return)
+
+
+def _bind_before_statement(site: Site, call: cst.Call, key: str) -> cst.Module:
+    parent = site.parent(call)
+    if not (
+        (isinstance(parent, cst.Attribute) and parent.value is call)
+        or (isinstance(parent, cst.Call) and parent.func is call)
+    ):
+        raise FixSkipped("the dereference is not used directly")
+    small = site.small_statement_of(call)
+    if small is None:
+        raise FixSkipped("the dereference is in a compound statement's header")
+    if not isinstance(small, STATEMENTS):
+        raise FixSkipped(f"a '{type(small).__name__}' statement is not rewritten")
+    if isinstance(site.parent(small), cst.SimpleStatementSuite):
+        raise FixSkipped("the statement shares its line with its block's header")
+    stmt = site.statement_of(small)
+    if only_statement(stmt) is not small:
+        raise FixSkipped("the statement shares its line with other code")
+    assert isinstance(stmt, cst.SimpleStatementLine)
+    function = _function_of(site, stmt)
+    top, before = _statement_part(small, call, site)
+    derefs = _derefs([small], key)
+    for found in derefs:
+        if not _inside(site, found, top):
+            raise FixSkipped(f"'{key}()' is also dereferenced elsewhere in the statement")
+        _check_evaluated_first(site, found, top, before)
+    _check_key_stable(small, key, derefs)
+    name = _referent_name(site, function, key)
+    new_small = _replace_all(small, derefs, name)
+    assert isinstance(new_small, cst.BaseSmallStatement)
+    inner = cst.SimpleStatementLine(body=[new_small], trailing_whitespace=stmt.trailing_whitespace)
+    bind = _bind(name, key, leading_lines(stmt))
+    if isinstance(small, cst.Return):
+        bail = cst.If(
+            test=cst.Comparison(
+                left=cst.Name(name),
+                comparisons=[cst.ComparisonTarget(operator=cst.Is(), comparator=cst.Name("None"))],
+            ),
+            body=indented([cst.SimpleStatementLine(body=[cst.Return(value=cst.Name("None"))])]),
+        )
+        return site.replace_statement(stmt, [bind, bail, inner])
+    checked = cst.If(test=is_none_check(name), body=indented([inner]))
+    return site.replace_statement(stmt, [bind, checked])
+
+
+def _statement_part(
+    small: cst.BaseSmallStatement, call: cst.Call, site: Site
+) -> tuple[cst.CSTNode, list[cst.CSTNode]]:
+    """The part of `small` holding `call`, and what the statement evaluates before that part."""
+    if isinstance(small, (cst.Expr, cst.Return)):
+        if small.value is None:
+            raise FixSkipped("internal: an empty return")
+        return small.value, []
+    if isinstance(small, cst.AugAssign):
+        if _inside(site, call, small.target):
+            return small.target, []
+        raise FixSkipped(
+            "the value is used: decide what the target should be when the referent is gone"
+        )
+    assert isinstance(small, cst.Assign)
+    for index, target in enumerate(small.targets):
+        if _inside(site, call, target.target):
+            return target.target, [small.value, *(t.target for t in small.targets[:index])]
+    raise FixSkipped("the value is stored: decide what it should be when the referent is gone")
+
+
+def _check_evaluated_first(
+    site: Site, call: cst.Call, top: cst.CSTNode, before: list[cst.CSTNode]
+) -> None:
+    """Binding the referent before the statement moves `call` first: everything evaluated
+    before it must be inert."""
+    earlier = list(before)
+    for parent, child in site.path_up(call, top):
+        if isinstance(parent, cst.Await):
+            continue  # awaiting what the call chain returns: after the dereference
+        if isinstance(parent, NESTED_SCOPES):
+            raise FixSkipped("the dereference runs in a nested scope")
+        step_before, _after = evaluation_step(parent, child)
+        earlier += step_before
+    if not all(is_inert(node) for node in earlier):
+        raise FixSkipped(
+            "the statement evaluates something before the dereference; binding the referent "
+            "first would change the order"
+        )
