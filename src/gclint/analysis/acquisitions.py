@@ -259,6 +259,10 @@ _IMPORTED_TYPES: dict[
     tuple[str, str, tuple[str, ...]], tuple[ResourceType | None, dict[str, Stamp]]
 ] = {}
 _IMPORTED_TYPES_MAX = 16_384
+# What a module reached through imports does, shared by every file importing from it (the module
+# is judged on its own names only, the same whoever imports it).
+_FOREIGN_FACTS: dict[tuple[str, int, tuple[str, ...]], ResourceFacts] = {}
+_FOREIGN_FACTS_MAX = 128
 
 
 class ResourceFacts:
@@ -270,7 +274,6 @@ class ResourceFacts:
         self.package = None if nested else project_package(ctx.path)
         self.module_name = module_name(ctx.path)
         self._inference: Inference | None = None
-        self._foreign: dict[str, ResourceFacts] = {}
         extra = ResourceType("file", "resource", CLOSE)
         self.extra: dict[str, ResourceType] = dict.fromkeys(
             ctx.config.extra_resource_factories, extra
@@ -373,12 +376,15 @@ class ResourceFacts:
         definition = resolve_definition(qual, directory)
         if definition is None:
             return None
-        foreign = self._foreign.get(definition.path)
-        if foreign is None:
+        key = (definition.path, id(definition.tree), self.ctx.config.extra_resource_factories)
+        foreign = _FOREIGN_FACTS.get(key)
+        if foreign is None or foreign.ctx.tree is not definition.tree:
             from gclint.context import Context
 
+            if len(_FOREIGN_FACTS) >= _FOREIGN_FACTS_MAX:
+                _FOREIGN_FACTS.clear()
             ctx = Context(definition.tree, definition.path, self.ctx.config)
-            foreign = self._foreign[definition.path] = ResourceFacts(ctx, nested=True)
+            foreign = _FOREIGN_FACTS[key] = ResourceFacts(ctx, nested=True)
         chain = [definition.tree]
         if isinstance(definition.node, ast.ClassDef):
             return foreign._class_type(definition.node, chain)

@@ -17,6 +17,7 @@ Any failure or ambiguity answers "unknown", and unknown means no diagnostic.
 from __future__ import annotations
 
 import ast
+import atexit
 import os
 import stat
 import sys
@@ -148,6 +149,17 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
             return ast.parse(fh.read(), filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def release_caches() -> None:
+    """Drop the per-process caches of project modules (registered to run at exit: a large heap
+    left for interpreter shutdown costs its collector passes in the host process, e.g. flake8)."""
+    _parse_module.cache_clear()
+    _resolve_definition.cache_clear()
+    _STAMPS.clear()
+
+
+atexit.register(release_caches)
 
 
 def _module_tree(path: str) -> ast.Module | None:
