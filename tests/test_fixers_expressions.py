@@ -672,12 +672,6 @@ def test_fixed_code_behaves_the_same_without_the_leak(
     assert after.stdout == before.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixes/engine.py keys a skipped diagnostic by (code, its text): every later "
-    "diagnostic with the same text ('open(path)') is left out of the first pass, the second "
-    "pass then fixes it, and the whole file's fixes are dropped as not idempotent",
-)
 def test_sites_with_the_same_text_as_a_skipped_one_are_still_fixed() -> None:
     source = dedent(
         """

@@ -8,7 +8,10 @@ diagnostic, in file order) with its libcst fixer, and accepts the result only if
 - it can be encoded in the file's encoding (when the caller names one);
 
 otherwise the fix is dropped and reported as skipped, with the reason. The text is checked
-again after every accepted fix (positions move), so no fix ever works on stale positions.
+again after every accepted fix (positions move), so no fix ever works on stale positions. A
+skipped site is remembered by its code, position and code text (two sites with the same text
+are two sites), and moved with its line when a later fix adds or removes lines elsewhere; a
+site on a line that a fix rewrote is tried again.
 Every accepted fix removes at least one diagnostic and adds none, so the loop ends; it is also
 bounded (`MAX_FIXES`). Finally a second run over the result must change nothing (idempotence),
 or every fix of the file is dropped.
@@ -77,17 +80,40 @@ def fixer_for(diagnostic: Diagnostic, unsafe: bool) -> Fixer | None:
     return found
 
 
-def _key(diagnostic: Diagnostic, text: str) -> tuple[str, str]:
-    """A diagnostic's identity across fixes (lines and columns move; its code text does not)."""
+_Site = tuple[str, int, int, str]  # code, line, column, the code text at that position
+
+
+def _site(diagnostic: Diagnostic, text: str) -> _Site:
+    """A diagnostic's identity in one text: its code, position and code text (two sites with
+    the same text, e.g. 'open(path)' twice, are different sites)."""
     lines = text.splitlines()
     r = diagnostic.range
     if not 0 < r.line <= len(lines):
-        return (diagnostic.code, "")
+        return (diagnostic.code, r.line, r.col, "")
     if r.end_line == r.line:
         snippet = lines[r.line - 1][r.col : r.end_col]
     else:
         snippet = lines[r.line - 1][r.col :]
-    return (diagnostic.code, snippet.strip())
+    return (diagnostic.code, r.line, r.col, snippet.strip())
+
+
+def _carry(reasons: dict[_Site, str], before: str, after: str) -> dict[_Site, str]:
+    """The skip reasons of `before`'s sites, moved to their lines in `after` (a fix rewrote a
+    statement and maybe added an import). Sites on lines the fix changed are forgotten: they are
+    tried again on the new text, where their fix may now apply."""
+    if not reasons:
+        return reasons
+    import difflib
+
+    old, new = before.splitlines(), after.splitlines()
+    blocks = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
+    carried: dict[_Site, str] = {}
+    for (code, line, col, snippet), reason in reasons.items():
+        for i, j, size in blocks:
+            if i < line <= i + size:
+                carried[(code, line - i + j, col, snippet)] = reason
+                break
+    return carried
 
 
 def fix_source(
@@ -125,12 +151,12 @@ def _fix_loop(  # noqa: PLR0917
     if any(d.is_error for d in diagnostics):
         return result
     compiles = _compiles(text, path)
-    reasons: dict[tuple[str, str], str] = {}
+    reasons: dict[_Site, str] = {}  # sites whose fix was skipped, in the current text
     for _ in range(MAX_FIXES):
         candidates = [
             d
             for d in diagnostics
-            if _key(d, text) not in reasons and fixer_for(d, unsafe) is not None
+            if _site(d, text) not in reasons and fixer_for(d, unsafe) is not None
         ]
         accepted = False
         for diagnostic in candidates:
@@ -138,16 +164,17 @@ def _fix_loop(  # noqa: PLR0917
             assert found is not None
             outcome = _apply(found, text, diagnostic, unsafe)
             if not isinstance(outcome, _Fixed):
-                reasons[_key(diagnostic, text)] = outcome
+                reasons[_site(diagnostic, text)] = outcome
                 continue
             after = _check(outcome, path, config, noqa)
             problem = _verify(diagnostic.code, diagnostics, after, outcome, path, compiles)
             if problem is None and encoding is not None:
                 problem = _encodable(outcome, encoding)
             if problem is not None:
-                reasons[_key(diagnostic, text)] = problem
+                reasons[_site(diagnostic, text)] = problem
                 continue
             result.applied.append(AppliedFix(diagnostic.code, diagnostic.line, found.title))
+            reasons = _carry(reasons, text, outcome)
             text, diagnostics = str(outcome), after
             accepted = True
             break
@@ -155,7 +182,7 @@ def _fix_loop(  # noqa: PLR0917
             break
     result.text = text
     result.diagnostics = diagnostics
-    final_keys = {_key(d, text): d for d in diagnostics}
+    final_keys = {_site(d, text): d for d in diagnostics}
     for key, reason in reasons.items():
         remaining = final_keys.get(key)
         if remaining is not None:
