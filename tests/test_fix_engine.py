@@ -105,6 +105,61 @@ def test_a_result_a_second_pass_changes_is_dropped(monkeypatch: pytest.MonkeyPat
     assert len(result.skipped) == 2
 
 
+SAME_TEXT = "".join(
+    f"\n\ndef read{i}(p):\n    f = open(p)\n    return f.read()\n" for i in range(4)
+)
+
+
+def test_a_skipped_site_does_not_hide_sites_with_the_same_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # four 'f = open(p)' sites; the fixer declines the second: the others are still fixed (a
+    # skip was once remembered by its code text, and hid every site with the same text)
+    calls: list[int] = []
+
+    def apply(wrapper: MetadataWrapper, diag: Diagnostic, unsafe: bool) -> cst.Module:
+        calls.append(diag.line)
+        if wrapper.module.code.splitlines()[diag.line - 2] == "def read1(p):":
+            raise FixSkipped("not read1")
+        return rewrite(wrapper, diag)
+
+    replace_fixer(monkeypatch, "GCL101", apply)
+    result = fix_source(SAME_TEXT, "m.py")
+    assert [a.line for a in result.applied] == [4, 14, 19]
+    assert [(s.diagnostic.line, s.reason) for s in result.skipped] == [
+        (9, "fix skipped: not read1")
+    ]
+    assert result.text.count("with open(p) as f:") == 3
+    # the declined site is tried once in each of the two passes, not again after every fix
+    # elsewhere (its reason follows it as the lines around it move)
+    assert calls.count(9) == 2
+    assert fix_source(result.text, "m.py").text == result.text
+
+
+def test_a_skipped_site_keeps_its_reason_when_a_later_fix_moves_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[int] = []
+
+    def apply(wrapper: MetadataWrapper, diag: Diagnostic, unsafe: bool) -> cst.Module:
+        calls.append(diag.line)
+        code = wrapper.module.code
+        if code.splitlines()[diag.line - 2] == "def read1(p):":
+            raise FixSkipped("not read1")
+        fixed = rewrite(wrapper, diag)
+        if "def read2(p):" not in code.splitlines()[diag.line - 2]:
+            return fixed
+        return cst.parse_module("import os\n" + fixed.code)  # as a fix adding an import does
+
+    replace_fixer(monkeypatch, "GCL101", apply)
+    result = fix_source(SAME_TEXT, "m.py", Config(select=("GCL101",)))
+    assert [(s.diagnostic.line, s.reason) for s in result.skipped] == [
+        (10, "fix skipped: not read1")
+    ]
+    assert calls.count(9) == 1  # first pass, before the fix above it moved it down
+    assert calls.count(10) == 1  # second pass, on the fixed text
+
+
 def test_several_fixes_are_applied_one_at_a_time() -> None:
     result = fix_source(TWO, "m.py")
     assert (
@@ -171,6 +226,12 @@ DECLINED = {
         "import threading\n\n_lock = threading.Lock()\n\n\ndef get(d, k):\n"
         "    _lock.acquire(timeout=1)\n    v = d[k]\n    _lock.release()\n    return v\n",
         "acquire() has arguments",
+    ),
+    "a file descriptor kept after the block (found on the corpus: twisted)": (
+        "import socket\n\n\nclass Send:\n    def __init__(self, fd):\n        self.fd = fd\n\n\n"
+        "def make():\n    cargo = socket.socket()\n    server = Send(cargo.fileno())\n"
+        "    return server\n",
+        "'server', made from 'cargo', is used after the 'with' block (line 12)",
     ),
     "a connection used after its with block": (
         "import sqlite3\n\n\ndef count(path):\n    with sqlite3.connect(path) as conn:\n"

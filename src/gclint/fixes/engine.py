@@ -8,7 +8,10 @@ diagnostic, in file order) with its libcst fixer, and accepts the result only if
 - it can be encoded in the file's encoding (when the caller names one);
 
 otherwise the fix is dropped and reported as skipped, with the reason. The text is checked
-again after every accepted fix (positions move), so no fix ever works on stale positions.
+again after every accepted fix (positions move), so no fix ever works on stale positions. A
+skipped site is remembered by its code, position and code text (two sites with the same text
+are two sites), and moved with its line when a later fix adds or removes lines elsewhere; a
+site on a line that a fix rewrote is tried again.
 Every accepted fix removes at least one diagnostic and adds none, so the loop ends; it is also
 bounded (`MAX_FIXES`). Finally a second run over the result must change nothing (idempotence),
 or every fix of the file is dropped.
@@ -77,33 +80,40 @@ def fixer_for(diagnostic: Diagnostic, unsafe: bool) -> Fixer | None:
     return found
 
 
-_Key = tuple[str, int, int, int, int]
+_Site = tuple[str, int, int, str]  # code, line, column, the code text at that position
 
 
-def _key(diagnostic: Diagnostic) -> _Key:
+def _site(diagnostic: Diagnostic, text: str) -> _Site:
+    """A diagnostic's identity in one text: its code, position and code text (two sites with
+    the same text, e.g. 'open(path)' twice, are different sites)."""
+    lines = text.splitlines()
     r = diagnostic.range
-    return (diagnostic.code, r.line, r.col, r.end_line, r.end_col)
+    if not 0 < r.line <= len(lines):
+        return (diagnostic.code, r.line, r.col, "")
+    if r.end_line == r.line:
+        snippet = lines[r.line - 1][r.col : r.end_col]
+    else:
+        snippet = lines[r.line - 1][r.col :]
+    return (diagnostic.code, r.line, r.col, snippet.strip())
 
 
-def _moved(reasons: dict[_Key, str], before: str, after: str) -> dict[_Key, str]:
-    """Carry skipped fixes' keys across an accepted fix: a diagnostic on a line the fix did not
-    touch keeps its reason at the line's new number; one on a changed line is forgotten (its
-    fixer is asked again on the new text)."""
+def _carry(reasons: dict[_Site, str], before: str, after: str) -> dict[_Site, str]:
+    """The skip reasons of `before`'s sites, moved to their lines in `after` (a fix rewrote a
+    statement and maybe added an import). Sites on lines the fix changed are forgotten: they are
+    tried again on the new text, where their fix may now apply."""
+    if not reasons:
+        return reasons
     import difflib
 
-    old_lines, new_lines = before.splitlines(), after.splitlines()
-    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
-    line_map: dict[int, int] = {}
-    for tag, i1, i2, j1, _j2 in matcher.get_opcodes():
-        if tag == "equal":
-            for k in range(i2 - i1):
-                line_map[i1 + k + 1] = j1 + k + 1
-    out: dict[_Key, str] = {}
-    for (code, line, col, end_line, end_col), reason in reasons.items():
-        start, end = line_map.get(line), line_map.get(end_line)
-        if start is not None and end is not None and end - start == end_line - line:
-            out[(code, start, col, end, end_col)] = reason
-    return out
+    old, new = before.splitlines(), after.splitlines()
+    blocks = difflib.SequenceMatcher(None, old, new, autojunk=False).get_matching_blocks()
+    carried: dict[_Site, str] = {}
+    for (code, line, col, snippet), reason in reasons.items():
+        for i, j, size in blocks:
+            if i < line <= i + size:
+                carried[(code, line - i + j, col, snippet)] = reason
+                break
+    return carried
 
 
 def fix_source(
@@ -141,10 +151,12 @@ def _fix_loop(  # noqa: PLR0917
     if any(d.is_error for d in diagnostics):
         return result
     compiles = _compiles(text, path)
-    reasons: dict[_Key, str] = {}
+    reasons: dict[_Site, str] = {}  # sites whose fix was skipped, in the current text
     for _ in range(MAX_FIXES):
         candidates = [
-            d for d in diagnostics if _key(d) not in reasons and fixer_for(d, unsafe) is not None
+            d
+            for d in diagnostics
+            if _site(d, text) not in reasons and fixer_for(d, unsafe) is not None
         ]
         accepted = False
         for diagnostic in candidates:
@@ -152,17 +164,17 @@ def _fix_loop(  # noqa: PLR0917
             assert found is not None
             outcome = _apply(found, text, diagnostic, unsafe)
             if not isinstance(outcome, _Fixed):
-                reasons[_key(diagnostic)] = outcome
+                reasons[_site(diagnostic, text)] = outcome
                 continue
             after = _check(outcome, path, config, noqa)
             problem = _verify(diagnostic.code, diagnostics, after, outcome, path, compiles)
             if problem is None and encoding is not None:
                 problem = _encodable(outcome, encoding)
             if problem is not None:
-                reasons[_key(diagnostic)] = problem
+                reasons[_site(diagnostic, text)] = problem
                 continue
             result.applied.append(AppliedFix(diagnostic.code, diagnostic.line, found.title))
-            reasons = _moved(reasons, text, str(outcome))
+            reasons = _carry(reasons, text, outcome)
             text, diagnostics = str(outcome), after
             accepted = True
             break
@@ -170,7 +182,7 @@ def _fix_loop(  # noqa: PLR0917
             break
     result.text = text
     result.diagnostics = diagnostics
-    final_keys = {_key(d): d for d in diagnostics}
+    final_keys = {_site(d, text): d for d in diagnostics}
     for key, reason in reasons.items():
         remaining = final_keys.get(key)
         if remaining is not None:

@@ -12,7 +12,9 @@ only when it provably keeps the program's meaning:
   wrapped in ``contextlib.closing(...)``;
 - every use of `x` is in the covered statements, none rebinds or deletes it, none is in a nested
   function, lambda or class, and neither `x` nor a value made from it (other than plain data such
-  as ``f.read()`` or ``json.load(f)``) is returned, yielded, or used after the block.
+  as ``f.read()`` or ``json.load(f)``) is returned, yielded, or used after the block. A file
+  descriptor (``x.fileno()``) is not plain data: it is valid only while `x` is open, so what is
+  made from it must not outlive the block either.
 
 Anything else raises `FixSkipped` with the reason.
 """
@@ -95,7 +97,6 @@ DATA_METHODS = frozenset(
         "seek",
         "tell",
         "truncate",
-        "fileno",
         "isatty",
         "readable",
         "writable",
