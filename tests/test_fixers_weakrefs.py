@@ -463,3 +463,23 @@ def test_gcl306_fixed_code_no_longer_fails_when_the_referent_is_gone(tmp_path: P
     before, after = run_both(source, result.text, driver, tmp_path)
     assert before.stdout == "['a', 'b']\nAttributeError\n"
     assert after.stdout == "['a', 'b']\nNone\n"
+
+
+def test_special_methods_do_not_get_an_early_return_none() -> None:
+    """Found on the corpus (sqlalchemy's collection adapter): ``return self._data().__len__()``
+    in ``__len__`` must not become ``return None``, which makes ``len()`` raise TypeError."""
+    from gclint import Config, fix_source
+
+    source = (
+        "import weakref\n\n\n"
+        "class Adapter:\n"
+        "    def __init__(self, data):\n"
+        "        self._data = weakref.ref(data)\n\n"
+        "    def __len__(self):\n"
+        "        return len(self._data().items)\n"
+    )
+    result = fix_source(source, "example.py", Config(select=("GCL306",)), unsafe=True)
+    assert result.text == source
+    assert [s.reason for s in result.skipped] == [
+        "fix skipped: '__len__' may not return None in place of its result"
+    ]

@@ -357,6 +357,11 @@ def _bind_before_statement(site: Site, call: cst.Call, key: str) -> cst.Module:
     inner = cst.SimpleStatementLine(body=[new_small], trailing_whitespace=stmt.trailing_whitespace)
     bind = _bind(name, key, leading_lines(stmt))
     if isinstance(small, cst.Return):
+        special = function.name.value
+        if special.startswith("__") and special.endswith("__"):
+            # ``__len__``/``__iter__``/``__bool__``... must not return None (found on the
+            # corpus: sqlalchemy's collection adapter would raise TypeError in len()/iter())
+            raise FixSkipped(f"'{special}' may not return None in place of its result")
         bail = cst.If(
             test=cst.Comparison(
                 left=cst.Name(name),
