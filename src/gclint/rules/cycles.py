@@ -1284,7 +1284,8 @@ class WeakrefDereferenceUnchecked(Rule):
     becomes `parent = self._parent()` and the statement under `if parent is not None:`
     (so it is silently skipped when the referent is gone); `return self._parent().children`
     becomes `parent = self._parent()` / `if parent is None: return None` /
-    `return parent.children` (the function returns None where it raised). A second
+    `return parent.children` (the function returns None where it raised; not in a special
+    method such as `__len__` or `__iter__`, whose callers need their result type). A second
     dereference inside `if r() is not None:` (or `if r():`, or that test followed by `and`)
     binds `referent = r()` before the `if` and uses it in the test and the body. The fix is
     skipped when the dereferenced value is stored (`y = r().x`: what `y` should be then is the
