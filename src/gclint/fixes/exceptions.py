@@ -55,24 +55,9 @@ from gclint.fixes.sites import (
     only_statement,
     variable_refs,
 )
+from gclint.rules.resources import FinallyUsesUnboundResource
 
-# as the rule (rules/resources.py FinallyUsesUnboundResource.CLEANUP_METHODS)
-CLEANUP_METHODS = frozenset(
-    {
-        "close",
-        "aclose",
-        "release",
-        "shutdown",
-        "terminate",
-        "kill",
-        "wait",
-        "quit",
-        "logout",
-        "cleanup",
-        "disconnect",
-        "rollback",
-    }
-)
+CLEANUP_METHODS = FinallyUsesUnboundResource.CLEANUP_METHODS  # the rule's own list
 NAME_ERRORS = frozenset({"NameError", "UnboundLocalError", "Exception"})
 TRY_TYPES = (cst.Try, cst.TryStar)
 
