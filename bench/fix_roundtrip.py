@@ -298,6 +298,7 @@ def render(
     modes: list[Mode],
     corpus: Path,
     *,
+    total_seconds: float,
     files: int,
     lines: int,
     check_seconds: float,
@@ -317,7 +318,8 @@ def render(
     out = [
         f"Run on {today}, gclint {__version__} at commit `{git_commit()}`, Python "
         f"{sys.version.split()[0]}, libcst {version('libcst')}, "
-        f"corpus `{corpus.name}`: {files:,} Python files, {lines:,} lines. Command:",
+        f"corpus `{corpus.name}`: {files:,} Python files, {lines:,} lines; the whole round "
+        f"trip took {total_seconds:.0f} s (every gclint run under `nice -n 10`). Command:",
         "",
         "```sh",
         " ".join([".venv/bin/python", "bench/fix_roundtrip.py", *argv]),
@@ -424,7 +426,13 @@ def main(argv: list[str] | None = None) -> int:
             if not args.keep:
                 shutil.rmtree(tmp / mode.name)
         text = render(
-            modes, corpus, files=len(py), lines=lines, check_seconds=check.seconds, argv=argv
+            modes,
+            corpus,
+            total_seconds=time.perf_counter() - started,
+            files=len(py),
+            lines=lines,
+            check_seconds=check.seconds,
+            argv=argv,
         )
     finally:
         if not args.keep:
