@@ -22,7 +22,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +47,6 @@ class Checked:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)
     decoded: bool = False  # the file was read and decoded (it counts as checked)
-    cached: bool = False
     source: SourceText | None = None  # kept for standard input; files are read again if needed
 
     @property
@@ -131,7 +130,7 @@ class Cache:
                 if (list(now) if now is not None else None) != recorded:
                     return None  # a file the check consulted changed, appeared or went away
             diagnostics = [_diagnostic_from_json(d, path) for d in data["diagnostics"]]
-            return Checked(path, diagnostics, decoded=bool(data["decoded"]), cached=True)
+            return Checked(path, diagnostics, decoded=bool(data["decoded"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, unreadable or broken: never trusted
 
@@ -235,7 +234,6 @@ def check_paths(
     noqa: bool = True,
     jobs: int = 1,
     cache: Cache | None = None,
-    progress: Callable[[int, int], None] | None = None,
 ) -> list[Checked]:
     """Check `files` (regular files found by discovery), using the cache and `jobs` processes."""
     results: dict[str, Checked] = {}
@@ -258,8 +256,6 @@ def check_paths(
             and not any(d.is_error for d in result.diagnostics)
         ):
             cache.put(key, result, deps)
-        if progress is not None:
-            progress(len(results), len(files))
 
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
         todo.sort(key=lambda item: -len(item[1]) if item[1] is not None else 0)

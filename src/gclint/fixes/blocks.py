@@ -218,3 +218,50 @@ def name_uses(node: cst.CSTNode, names: set[str], every: bool = False) -> list[c
     visitor = NameUses(names, every)
     node.visit(visitor)
     return visitor.found
+
+
+class EarlyExits(cst.CSTVisitor):
+    """The first statement that leaves the visited code early: ``return``, ``yield`` (when
+    `yields`), or a ``break``/``continue`` not inside a loop of its own; nested functions,
+    lambdas and classes are not entered. Shared by the fixers that wrap code in a block."""
+
+    def __init__(self, yields: bool = True) -> None:
+        self.found: str | None = None
+        self.loops = 0
+        self.yields = yields
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
+
+    def leave_For(self, node: cst.For) -> None:
+        self.loops -= 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
+
+    def leave_While(self, node: cst.While) -> None:
+        self.loops -= 1
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found = self.found or "return"
+
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.yields:
+            self.found = self.found or "yield"
+
+    def visit_Break(self, node: cst.Break) -> None:
+        if not self.loops:
+            self.found = self.found or "break"
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        if not self.loops:
+            self.found = self.found or "continue"

@@ -32,6 +32,7 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic, FixSafety
 from gclint.fixes.base import FixSkipped, fixer
+from gclint.fixes.blocks import EarlyExits
 from gclint.fixes.sites import (
     Site,
     indented,
@@ -151,9 +152,9 @@ def _check_between(
         stmt.visit(finder)
     if finder.gc_call:
         raise FixSkipped("the code in between turns the collector on or off itself")
-    if finder.exits:
+    if finder.found:
         raise FixSkipped(
-            f"a '{finder.exits}' between the disable and the restore leaves the collector off "
+            f"a '{finder.found}' between the disable and the restore leaves the collector off "
             "on that path; with the restore in 'finally:' it would not"
         )
     read = names_in(restore) - _callee_names(site, restore)
@@ -180,47 +181,14 @@ class _Callees(cst.CSTVisitor):
         self.names |= names_in(node.func)
 
 
-class _Between(cst.CSTVisitor):
+class _Between(EarlyExits):
     """gc calls, and return/break/continue that leave the statements in between."""
 
     def __init__(self, site: Site) -> None:
+        super().__init__(yields=False)
         self.site = site
         self.gc_call = False
-        self.exits = ""
-        self.loops = 0
 
     def visit_Call(self, node: cst.Call) -> None:
         if self.site.imported_names(node.func) & GC_CALLS:
             self.gc_call = True
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.exits = self.exits or "return"
-
-    def visit_Break(self, node: cst.Break) -> None:
-        if not self.loops:
-            self.exits = self.exits or "break"
-
-    def visit_Continue(self, node: cst.Continue) -> None:
-        if not self.loops:
-            self.exits = self.exits or "continue"
-
-    def visit_For(self, node: cst.For) -> None:
-        self.loops += 1
-
-    def leave_For(self, original_node: cst.For) -> None:
-        self.loops -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self.loops += 1
-
-    def leave_While(self, original_node: cst.While) -> None:
-        self.loops -= 1
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False

@@ -15,7 +15,7 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic, FixSafety
 from gclint.fixes.base import FixSkipped, fixer
-from gclint.fixes.blocks import Meta, find_node, statement_site, wrap_in_with
+from gclint.fixes.blocks import EarlyExits, Meta, find_node, statement_site, wrap_in_with
 
 
 class _Mentions(cst.CSTVisitor):
@@ -41,50 +41,6 @@ def mentions(module: cst.Module, node: cst.CSTNode, target: str) -> bool:
     visitor = _Mentions(module, target)
     node.visit(visitor)
     return visitor.found
-
-
-class _Exits(cst.CSTVisitor):
-    """A statement that leaves the enclosing block early: return, yield, or a break/continue
-    that is not inside a loop of its own."""
-
-    def __init__(self) -> None:
-        self.found: str | None = None
-        self.loops = 0
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-        return False
-
-    def visit_For(self, node: cst.For) -> None:
-        self.loops += 1
-
-    def leave_For(self, node: cst.For) -> None:
-        self.loops -= 1
-
-    def visit_While(self, node: cst.While) -> None:
-        self.loops += 1
-
-    def leave_While(self, node: cst.While) -> None:
-        self.loops -= 1
-
-    def visit_Return(self, node: cst.Return) -> None:
-        self.found = self.found or "return"
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.found = self.found or "yield"
-
-    def visit_Break(self, node: cst.Break) -> None:
-        if not self.loops:
-            self.found = self.found or "break"
-
-    def visit_Continue(self, node: cst.Continue) -> None:
-        if not self.loops:
-            self.found = self.found or "continue"
 
 
 def _lock_call(stmt: cst.BaseStatement, method: str) -> tuple[cst.BaseExpression, bool] | None:
@@ -134,7 +90,7 @@ def fix_lock(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> 
         line = meta.line(body[users[0]])
         raise FixSkipped(f"'{lock}' is used between acquire() and release() (line {line})")
     for stmt in body[site.index + 1 : last]:
-        exits = _Exits()
+        exits = EarlyExits()
         stmt.visit(exits)
         if exits.found is not None:
             raise FixSkipped(
