@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from gclint.analysis.inference import parsed_module
 from gclint.analysis.walk import current_index, indexed
 from gclint.config import Config
 from gclint.context import Context
@@ -72,14 +73,27 @@ class _Dispatcher:
         self.enter.clear()
         self.leave.clear()
         for rule in self.rules:
-            for phase, type_name, attr in type(rule).handlers():
-                node_type = getattr(ast, type_name)
-                table = self.enter if phase == "visit" else self.leave
+            for is_enter, node_type, attr in _handler_names(type(rule)):
+                table = self.enter if is_enter else self.leave
                 table.setdefault(node_type, []).append((rule, getattr(rule, attr)))
 
     def drop(self, rule: Rule) -> None:
         self.rules = [r for r in self.rules if r is not rule]
         self._build()
+
+
+_HANDLERS: dict[type[Rule], tuple[tuple[bool, type[ast.AST], str], ...]] = {}
+
+
+def _handler_names(rule: type[Rule]) -> tuple[tuple[bool, type[ast.AST], str], ...]:
+    """A rule class's handlers (entering?, node type, method name), looked up once per class."""
+    found = _HANDLERS.get(rule)
+    if found is None:
+        found = _HANDLERS[rule] = tuple(
+            (phase == "visit", getattr(ast, type_name), attr)
+            for phase, type_name, attr in rule.handlers()
+        )
+    return found
 
 
 def check_tree(
@@ -102,18 +116,32 @@ def check_tree(
     return result
 
 
-def applicable(rule: type[Rule], text: str | None) -> bool:
-    """Whether `rule` can report anything in a module of this text (its needles occur)."""
+def applicable(rule: type[Rule], text: str | None, seen: dict[str, bool] | None = None) -> bool:
+    """Whether `rule` can report anything in a module of this text (its needles occur).
+
+    `seen` remembers, for one text, which needles were looked for and found: several rules
+    share needles (four look for ``__del__``), and each absent one costs a scan of the file.
+    """
     if text is None or not (rule.needles or rule.needle_words):
         return True
-    if any(n in text for n in rule.needles):
-        return True
+    if seen is None:
+        seen = {}
+    for needle in rule.needles:
+        found = seen.get(needle)
+        if found is None:
+            found = seen[needle] = needle in text
+        if found:
+            return True
     words = rule.needle_words
-    return (
-        bool(words)
-        and any(w in text for w in words)
-        and _word_pattern(words).search(text) is not None
-    )
+    if not words:
+        return False
+    key = "\0words:" + "\0".join(words)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = (
+            any(w in text for w in words) and _word_pattern(words).search(text) is not None
+        )
+    return found
 
 
 @functools.cache
@@ -157,13 +185,43 @@ def relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*before)
 
 
+class _Batch:
+    on = False  # set by `relax_gc_for_batch`
+
+
 def relax_gc_for_batch() -> None:
     """For a process that only checks files (the CLI): `relaxed_gc` once, for the whole run.
 
     Restoring the thresholds after every file makes the collector run right away on everything
-    the file's check allocated; a batch run has nothing else to protect.
+    the file's check allocated; a batch run has nothing else to protect. It also turns on
+    `batch_file_gc` for the files the process checks.
     """
+    _Batch.on = True
     gc.set_threshold(GC_THRESHOLD0, *gc.get_threshold()[1:])
+
+
+@contextlib.contextmanager
+def batch_file_gc() -> Iterator[None]:
+    """In a batch run, one file's check with the cyclic collector paused, then a young collection.
+
+    A check frees what it allocates by reference counting (`Context.release` breaks the only
+    cycles it makes: 10,008 objects in cycles on the whole corpus, out of tens of millions), so
+    the collector's passes during a check only traverse live trees: 2 s of a 26 s corpus run, and
+    more as the kept project modules grow the heap. After the file, the youngest generation
+    (everything the check allocated that is still alive) is collected once, which frees any cycle
+    the check left, and the survivors (project modules kept for import resolution) are frozen so
+    later passes never traverse them again. Outside a batch run (flake8, the API) nothing changes.
+    """
+    if not _Batch.on or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect(0)
+        gc.freeze()
+        gc.enable()
 
 
 def _check_tree_once(
@@ -174,6 +232,14 @@ def _check_tree_once(
     text: str | None,
 ) -> tuple[list[Diagnostic], bool]:
     ctx = Context(tree, path, config, text)
+    try:
+        return _run_rules(ctx, rules)
+    finally:
+        ctx.release()
+
+
+def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[Diagnostic], bool]:
+    path, config, text = ctx.path, ctx.config, ctx.text
     rule_types = selected_rules(config, path) if rules is None else rules
     errors: list[Diagnostic] = []
     recursed = False
@@ -195,8 +261,9 @@ def _check_tree_once(
         )
 
     instances = []
+    seen: dict[str, bool] = {}
     for rule_type in rule_types:
-        if not applicable(rule_type, text):
+        if not applicable(rule_type, text, seen):
             continue
         try:
             instances.append(rule_type(ctx))
@@ -299,11 +366,21 @@ def check_text(
     text: str, path: str, config: Config = DEFAULT_CONFIG, noqa: bool = True
 ) -> list[Diagnostic]:
     """Parse and check decoded source text, honouring ``# noqa`` unless `noqa` is False."""
-    try:
-        with relaxed_gc():
-            tree = parse(text, path)
-    except SourceError as err:
-        return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
+    return _check_text(text, path, config, noqa, None)
+
+
+def _check_text(
+    text: str, path: str, config: Config, noqa: bool, raw: bytes | None
+) -> list[Diagnostic]:
+    """`check_text`; with the file's `raw` bytes, a tree import resolution already parsed from
+    the same bytes is used instead of parsing again (503 of 3,139 files on the corpus)."""
+    tree = parsed_module(path, raw) if raw is not None else None
+    if tree is None:
+        try:
+            with relaxed_gc():
+                tree = parse(text, path)
+        except SourceError as err:
+            return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
     try:
         diagnostics = to_character_columns(check_tree(tree, path, config, text=text), text)
         return filter_noqa(diagnostics, text) if noqa else diagnostics
@@ -361,4 +438,4 @@ def check_file(
         source = decode(raw) if raw is not None else read_source(path)
     except SourceError as err:
         return FileResult(path, [error_diagnostic(path, err.code, err.message, err.line, err.col)])
-    return FileResult(path, check_text(source.text, path, config, noqa), source)
+    return FileResult(path, _check_text(source.text, path, config, noqa, source.raw), source)

@@ -32,7 +32,7 @@ from gclint import __version__
 from gclint.analysis.inference import Stamp, recording, stamp
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
-from gclint.engine import check_file
+from gclint.engine import batch_file_gc, check_file
 from gclint.source import SourceError, SourceText, read_source
 
 CACHE_DIR = ".gclint_cache"
@@ -205,7 +205,7 @@ def _check_one(path: str, config: Config, noqa: bool, raw: bytes | None) -> Chec
 def _check_recorded(
     path: str, config: Config, noqa: bool, raw: bytes | None
 ) -> tuple[Checked, dict[str, Stamp]]:
-    with recording() as consulted:
+    with batch_file_gc(), recording() as consulted:
         result = _check_one(path, config, noqa, raw)
     return result, consulted
 

@@ -22,6 +22,8 @@ import os
 import stat
 import sys
 import threading
+import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -142,19 +144,59 @@ def is_project_import(qualname: str, importer: str, package: str | None) -> bool
     return _module_file(os.path.dirname(os.path.abspath(importer)), [top]) is not None
 
 
-@lru_cache(maxsize=256)
+@dataclass
+class _Parsed:
+    mtime: float
+    raw: bytes | None
+    tree: ast.Module | None
+
+
+# Project modules parsed for import resolution, most recently used last. A file checked after
+# being imported reuses the tree (`parsed_module`): no analysis ever modifies a tree. (Offering
+# checked files' trees the other way round saved 223 more parses of 3,689 on the corpus but kept
+# 90 MB more alive: not done.)
+_MODULES: OrderedDict[str, _Parsed] = OrderedDict()
+_MODULES_MAX = 256
+
+
+def _remember(path: str, parsed: _Parsed) -> None:
+    _MODULES[path] = parsed
+    _MODULES.move_to_end(path)
+    while len(_MODULES) > _MODULES_MAX:
+        _MODULES.popitem(last=False)
+
+
 def _parse_module(path: str, mtime: float) -> ast.Module | None:
+    found = _MODULES.get(path)
+    if found is not None and found.mtime == mtime:
+        _MODULES.move_to_end(path)
+        return found.tree
+    raw: bytes | None = None
+    tree: ast.Module | None = None
     try:
         with open(path, "rb") as fh:
-            return ast.parse(fh.read(), filename=path)
+            raw = fh.read()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
+            tree = ast.parse(raw, filename=path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        tree = None
+    _remember(path, _Parsed(mtime, raw, tree))
+    return tree
+
+
+def parsed_module(path: str, raw: bytes) -> ast.Module | None:
+    """The tree import resolution already parsed from exactly these bytes of `path`, if kept."""
+    found = _MODULES.get(os.path.abspath(path))
+    if found is not None and found.raw == raw:
+        return found.tree
+    return None
 
 
 def release_caches() -> None:
     """Drop the per-process caches of project modules (registered to run at exit: a large heap
     left for interpreter shutdown costs its collector passes in the host process, e.g. flake8)."""
-    _parse_module.cache_clear()
+    _MODULES.clear()
     _resolve_definition.cache_clear()
     _STAMPS.clear()
 

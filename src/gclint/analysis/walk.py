@@ -14,10 +14,12 @@ the order beyond "every node once").
 from __future__ import annotations
 
 import ast
+import re
 import threading
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 _SKIPPED = frozenset({"ctx", "op"})
 _FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
@@ -74,25 +76,72 @@ class _Index:
 def _layout_recursive(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
     order: list[ast.AST] = []
     ends: list[int] = []
-    append, end_append = order.append, ends.append
-    get_fields = _FIELDS.get
+    _lay(root, order, ends)
+    return order, ends
 
-    def lay(node: ast.AST) -> None:
-        i = len(order)
-        append(node)
-        end_append(0)
-        for name in get_fields(type(node)) or fields(type(node)):
-            value = getattr(node, name, None)
+
+# The node-valued fields of each node type, read from the type's ASDL signature in its docstring
+# (``Attribute(expr value, identifier attr, expr_context ctx)``): (name, True) for a list field,
+# (name, False) for one node or None, (name, None) when the signature does not say (then the value
+# is looked at). Fields of identifiers, strings, numbers and constants are left out, so a `Name`
+# or a `Constant` has no field to read at all. The layout is exactly `_layout_iterative`'s.
+_CHILD_FIELDS: dict[type[ast.AST], tuple[tuple[str, bool | None], ...]] = {}
+_NOT_NODES = frozenset({"identifier", "int", "string", "constant"})
+_SIGNATURE_FIELD = re.compile(r"(\w+)([*?]?) (\w+)")
+
+
+def child_fields(node_type: type[ast.AST]) -> tuple[tuple[str, bool | None], ...]:
+    found = _CHILD_FIELDS.get(node_type)
+    if found is None:
+        kinds: dict[str, tuple[str, str]] = {}
+        doc = node_type.__doc__ or ""
+        if doc.startswith(node_type.__name__ + "("):
+            signature = doc[len(node_type.__name__) + 1 :].partition(")")[0]
+            for kind, mark, name in _SIGNATURE_FIELD.findall(signature):
+                kinds[name] = (kind, mark)
+        out: list[tuple[str, bool | None]] = []
+        for name in fields(node_type):
+            known = kinds.get(name)
+            if known is None:
+                out.append((name, None))
+            elif known[0] not in _NOT_NODES:
+                out.append((name, known[1] == "*"))
+        found = _CHILD_FIELDS[node_type] = tuple(out)
+    return found
+
+
+def _lay(node: ast.AST, order: list[ast.AST], ends: list[int]) -> None:
+    # A module-level function, not a closure: a recursive closure is a reference cycle (the
+    # function and its own cell) that would keep `order`, and with it the whole tree, alive until
+    # the cyclic collector runs. Leaves (no node-valued field) are laid out without a call.
+    i = len(order)
+    order.append(node)
+    ends.append(0)
+    get = _CHILD_FIELDS.get
+    for name, many in get(type(node)) or child_fields(type(node)):
+        value: Any = getattr(node, name, None)
+        if many:
+            for item in value:
+                if item is not None:
+                    if get(type(item)) == ():
+                        order.append(item)
+                        ends.append(len(order))
+                    else:
+                        _lay(item, order, ends)
+        elif many is None:
             if type(value) is list:
                 for item in value:
                     if isinstance(item, _AST):
-                        lay(item)
+                        _lay(item, order, ends)
             elif isinstance(value, _AST):
-                lay(value)
-        ends[i] = len(order)
-
-    lay(root)
-    return order, ends
+                _lay(value, order, ends)
+        elif value is not None:
+            if get(type(value)) == ():
+                order.append(value)
+                ends.append(len(order))
+            else:
+                _lay(value, order, ends)
+    ends[i] = len(order)
 
 
 def _layout_iterative(root: ast.AST) -> tuple[list[ast.AST], list[int]]:

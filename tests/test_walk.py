@@ -1,0 +1,153 @@
+"""The engine's own lifetimes: the layout walks slice, the trees it frees, the trees it shares.
+
+gclint checks other code for objects kept alive by reference cycles; its own per-file state must
+not be kept alive that way (a checked tree in a cycle waits for the cyclic collector, which then
+traverses it: a third of a corpus run went there before `Context.release`).
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gclint.analysis import inference
+from gclint.analysis.walk import _layout_iterative, _layout_recursive, child_fields
+from gclint.engine import _Batch, batch_file_gc, check_file
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+SAMPLE = sorted(p for p in STDLIB.glob("*.py"))[::7]  # ~30 real modules of every shape
+
+
+def _trees() -> Iterator[tuple[Path, ast.Module]]:
+    for path in SAMPLE:
+        yield path, ast.parse(path.read_bytes())
+
+
+def test_layout_is_the_depth_first_order_of_every_node() -> None:
+    assert len(SAMPLE) > 20
+    for path, tree in _trees():
+        order, ends = _layout_recursive(tree)
+        order2, ends2 = _layout_iterative(tree)
+        assert ends == ends2, path
+        assert list(map(id, order)) == list(map(id, order2)), path
+        # every node but the ctx/op singletons, once
+        expected = [
+            n for n in ast.walk(tree) if not isinstance(n, (ast.expr_context, ast.operator))
+        ]
+        expected = [n for n in expected if not isinstance(n, (ast.boolop, ast.unaryop))]
+        assert sorted(map(id, order)) == sorted(map(id, expected)), path
+        laid = {id(n) for n in order}
+        for i, node in enumerate(order):  # a subtree is the slice up to its end
+            inside = {id(n) for n in order[i + 1 : ends[i]]}
+            below = {id(n) for n in ast.walk(node) if n is not node and id(n) in laid}
+            assert inside == below, (path, i)
+
+
+def test_child_fields_read_from_the_node_signatures() -> None:
+    assert child_fields(ast.Name) == ()
+    assert child_fields(ast.Constant) == ()
+    assert child_fields(ast.Attribute) == (("value", False),)
+    assert child_fields(ast.ImportFrom) == (("names", True),)
+    assert child_fields(ast.Global) == ()
+    assert ("ops", True) in child_fields(ast.Compare)  # cmpop nodes are kept, as before
+    assert ("keys", True) in child_fields(ast.Dict)  # which may hold None (``**rest``)
+
+
+@pytest.mark.parametrize("name", ["asyncio/base_events.py", "subprocess.py", "tempfile.py"])
+def test_a_check_leaves_no_tree_in_a_reference_cycle(name: str) -> None:
+    path = STDLIB / name
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = check_file(str(path))
+        assert not result.has_error
+        del result
+        gc.collect()
+        kept = [o for o in gc.garbage if isinstance(o, ast.AST)]
+        from_gclint = {
+            type(o).__qualname__
+            for o in gc.garbage
+            if type(o).__module__.startswith("gclint")
+            or getattr(o, "__module__", "").startswith("gclint")
+        }
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if was_enabled:
+            gc.enable()
+    assert kept == []
+    assert from_gclint == set()
+
+
+def test_batch_file_gc_pauses_the_collector_and_puts_it_back() -> None:
+    before = (gc.isenabled(), gc.get_threshold())
+    with batch_file_gc():  # not a batch run: nothing changes
+        assert gc.isenabled()
+    _Batch.on = True
+    try:
+        with batch_file_gc():
+            assert not gc.isenabled()
+            cycle: list[object] = []
+            cycle.append(cycle)
+            del cycle
+        assert gc.isenabled()
+        assert gc.get_count()[0] < 10  # the young generation was collected on the way out
+    finally:
+        _Batch.on = False
+        gc.unfreeze()
+    assert (gc.isenabled(), gc.get_threshold()) == before
+
+
+CLIENT = """\
+import socket
+
+
+class Client:
+    def __init__(self, host):
+        self.sock = socket.create_connection((host, 80))
+
+    def close(self):
+        self.sock.close()
+"""
+
+USES = """\
+from .net import Client
+
+
+def ping(host):
+    client = Client(host)
+    client.send(b"ping")
+"""
+
+
+def test_a_module_parsed_for_an_import_is_checked_from_the_same_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "net.py").write_text(CLIENT)
+    (pkg / "use.py").write_text(USES + "\n\ndef leak(p):\n    f = open(p)\n    return f.read()\n")
+    inference.release_caches()
+    fresh = [d.code for d in check_file(str(pkg / "net.py")).diagnostics]
+    inference.release_caches()
+
+    first = check_file(str(pkg / "use.py")).diagnostics
+    assert [d.code for d in first] == ["GCL101", "GCL101"]  # the client, via net.py; the file
+    raw = (pkg / "net.py").read_bytes()
+    shared = inference.parsed_module(str(pkg / "net.py"), raw)
+    assert shared is not None
+    assert [d.code for d in check_file(str(pkg / "net.py")).diagnostics] == fresh
+
+    # other bytes at the same path are never answered from the kept tree
+    assert inference.parsed_module(str(pkg / "net.py"), raw + b"\n# edited\n") is None
+    monkeypatch.chdir(tmp_path)
+    assert inference.parsed_module("app/net.py", raw) is shared  # relative paths too
+    inference.release_caches()
