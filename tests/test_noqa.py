@@ -115,3 +115,81 @@ def test_file_level_noqa_skips_file() -> None:
 def test_noqa_never_hides_errors() -> None:
     found = check_source("def f(:  # noqa\n", "x.py")
     assert [d.code for d in found] == ["GCL001"]
+
+
+TRICKY = (
+    "import gc\n"
+    "a = 1; b = (2,\n"
+    "    3)  # noqa\n"
+    "if (a and\n"
+    "        b): gc.collect()  # noqa\n"
+    "@decorator(  # noqa\n"
+    "    1)\n"
+    "def f():\n"
+    '    s = """\n'
+    "    text\n"
+    '    """  # noqa\n'
+    "    t = 1 + \\\n"
+    "        2  # noqa\n"
+    "\x0c\n"
+    "    return s, t\n"
+    "try:\n"
+    "    pass\n"
+    "except (ValueError,  # noqa\n"
+    "        TypeError):\n"
+    "    pass\n"
+    "else:  # noqa\n"
+    "    pass\n"
+    "x = [1,\n"
+    "     2]\n"
+    "class C(  # noqa\n"
+    "        object):\n"
+    "    y = 1\n"
+)
+
+
+def _sources() -> list[tuple[str, str]]:
+    import sysconfig
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    found = [("tricky", TRICKY), ("tricky-crlf", TRICKY.replace("\n", "\r\n"))]
+    for path in sorted(stdlib.rglob("*.py")):
+        if len(found) > 60:
+            break
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if "noqa" in text.lower():
+            found.append((str(path), text))
+    return found
+
+
+def test_statement_bound_never_misses_a_noqa_flake8_would_see() -> None:
+    """Where the fast path keeps a diagnostic untokenized, flake8's logical line has no noqa."""
+    import ast
+
+    from gclint.noqa import _line_mapping, _may_be_suppressed, physical_lines
+
+    checked = 0
+    for name, text in _sources():
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        lines = physical_lines(text)
+        assert "".join(lines) == text
+        mapping = _line_mapping(text, lines)
+        marked = [i for i, line in enumerate(lines, 1) if "noqa" in line.lower()]
+        for number in range(1, len(lines) + 1):
+            seen = mapping.get(number, lines[number - 1])
+            if not _may_be_suppressed(tree, number, marked):
+                assert "noqa" not in seen.lower(), (name, number)
+                checked += 1
+    assert checked > 10_000  # the bound does let most lines through untokenized
+
+
+def test_form_feed_does_not_shift_noqa_lines() -> None:
+    source = "import gc\n\x0c\ndef f():\n    gc.disable()  # noqa: GCL401\n    gc.enable()\n"
+    assert [d.code for d in check_source(source)] == []
+    assert [d.code for d in check_source(source.replace("  # noqa: GCL401", ""))] == ["GCL401"]

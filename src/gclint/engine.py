@@ -383,7 +383,7 @@ def _check_text(
             return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
     try:
         diagnostics = to_character_columns(check_tree(tree, path, config, text=text), text)
-        return filter_noqa(diagnostics, text) if noqa else diagnostics
+        return filter_noqa(diagnostics, text, tree) if noqa else diagnostics
     except Exception as exc:  # a bug outside any one rule: this file only, never the run
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         message = f"internal error in gclint: {detail}; please report"

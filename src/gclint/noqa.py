@@ -10,9 +10,11 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
+from bisect import bisect_left
 from collections.abc import Iterable
 
 from gclint.diagnostics import Diagnostic
@@ -33,8 +35,8 @@ def _line_mapping(text: str, lines: list[str]) -> dict[int, str]:
     """flake8's map from a line number to the text searched for ``noqa`` on that line."""
     mapping: dict[int, str] = {}
     min_line, max_line = len(lines) + 2, -1
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+    try:  # universal newlines: a lone CR ends a line for tokenize as it does for Python
+        for tok in tokenize.generate_tokens(io.StringIO(text, newline=None).readline):
             if tok.type in (tokenize.ENDMARKER, tokenize.DEDENT):
                 continue
             min_line = min(min_line, tok.start[0])
@@ -60,14 +62,25 @@ def is_suppressed(code: str, physical: str) -> bool:
     return code in codes or code.startswith(tuple(codes))
 
 
-def filter_noqa(diagnostics: Iterable[Diagnostic], text: str) -> list[Diagnostic]:
-    """Drop diagnostics suppressed by ``# noqa`` comments in `text` (errors are never dropped)."""
+def filter_noqa(
+    diagnostics: Iterable[Diagnostic], text: str, tree: ast.Module | None = None
+) -> list[Diagnostic]:
+    """Drop diagnostics suppressed by ``# noqa`` comments in `text` (errors are never dropped).
+
+    With the module's `tree`, a diagnostic whose statement has no line mentioning ``noqa`` is
+    kept without tokenizing the file (`_may_be_suppressed`); the file is tokenized only when
+    one might be suppressed.
+    """
     kept = list(diagnostics)
     if not kept or "noqa" not in text.lower():
         return kept
-    lines = text.splitlines(keepends=True)
+    lines = physical_lines(text)
     if file_is_skipped(lines):
         return [d for d in kept if d.is_error]
+    if tree is not None:
+        marked = [i for i, line in enumerate(lines, 1) if "noqa" in line.lower()]
+        if not any(_may_be_suppressed(tree, d.line, marked) for d in kept if not d.is_error):
+            return kept
     mapping: dict[int, str] | None = None
     result = []
     for diag in kept:
@@ -82,3 +95,77 @@ def filter_noqa(diagnostics: Iterable[Diagnostic], text: str) -> list[Diagnostic
         if not is_suppressed(diag.code, physical):
             result.append(diag)
     return result
+
+
+_PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+$")
+
+
+def physical_lines(text: str) -> list[str]:
+    """The lines as Python numbers them (ended by LF, CRLF or CR), ends kept.
+
+    Not `str.splitlines`, which also splits at form feeds and other separators and would shift
+    every later line number.
+    """
+    return _PHYSICAL_LINE.findall(text)
+
+
+def _may_be_suppressed(tree: ast.Module, line: int, marked: list[int]) -> bool:
+    """Whether a line of the logical line holding `line` may carry a ``noqa`` (in `marked`).
+
+    The logical line lies within the lines of the innermost statement holding `line` (only its
+    header, for a compound statement, when `line` is before its blocks), widened to statements
+    sharing a line with it (``a = 1; b = 2``) and to the header a block starts on (``if x: y``).
+    Outside every statement: maybe.
+    """
+    span = _statement_span(tree.body, line)
+    if span is None:
+        return True
+    start, end = span
+    i = bisect_left(marked, start)
+    return i < len(marked) and marked[i] <= end
+
+
+def _first_line(node: ast.AST) -> int:
+    decorators: list[ast.expr] = getattr(node, "decorator_list", None) or []
+    first: int = getattr(node, "lineno", 0)
+    return min([first, *(d.lineno for d in decorators)])
+
+
+def _last_line(node: ast.AST) -> int:
+    last: int | None = getattr(node, "end_lineno", None)
+    return last or 0
+
+
+def _statement_span(body: list[ast.stmt], line: int) -> tuple[int, int] | None:
+    span: tuple[int, int] | None = None  # the enclosing statement's lines, once inside one
+    header_end = 0  # the line the enclosing statement's first block starts on
+    nodes: list[ast.AST] = list(body)
+    while True:
+        at = next((i for i, n in enumerate(nodes) if _first_line(n) <= line <= _last_line(n)), None)
+        if at is None:
+            return span  # between the blocks of a statement (``else:``): all of it
+        node = nodes[at]
+        start, end = _first_line(node), _last_line(node)
+        j = at  # widen over the statements sharing a line with it (``a = 1; b = 2``)
+        while j + 1 < len(nodes) and _first_line(nodes[j + 1]) <= end:
+            j += 1
+            end = max(end, _last_line(nodes[j]))
+        j = at
+        while j > 0 and _last_line(nodes[j - 1]) >= start:
+            j -= 1
+            start = min(start, _first_line(nodes[j]))
+        if span is not None and start <= header_end:  # a block on its header's last line
+            start = span[0]
+        blocks: list[ast.AST] = [
+            child
+            for name in ("body", "handlers", "orelse", "finalbody")
+            for child in getattr(node, name, None) or ()
+            if isinstance(child, (ast.stmt, ast.excepthandler))
+        ]
+        if not blocks or isinstance(node, ast.Match):
+            return (start, end)
+        header_end = min(_first_line(child) for child in blocks)
+        if line < header_end:
+            return (start, header_end)
+        span = (start, end)
+        nodes = blocks
