@@ -173,12 +173,13 @@ class SelfReference(Rule):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         value = node.value
-        if not isinstance(value, ast.Name) or self._weak_name(value.id):
+        if not isinstance(value, ast.Name):
             return
         for target in node.targets:
             base = target.value if isinstance(target, (ast.Attribute, ast.Subscript)) else None
             if isinstance(base, ast.Name) and base.id == value.id:
-                self.report(node, text=ast.unparse(node), name=value.id)
+                if not self._weak_name(value.id):  # the scope's walk only for a candidate
+                    self.report(node, text=ast.unparse(node), name=value.id)
                 return
 
     def _weak_name(self, name: str) -> bool:
@@ -436,13 +437,14 @@ class StrongBackReference(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``child.attr = owner`` plus ``owner.<x> = child`` / ``owner.<xs>.append(child)``."""
+        found = [(edge, stmt) for stmt in walk_shallow(node.body) for edge in _strong_edges(stmt)]
+        if not _has_mutual_pair([edge for edge, _stmt in found]):
+            return  # the class model (what the class manages) only for a candidate pair
         cls = enclosing_class(self.ctx.ancestors)
         managed = _model(self.ctx).info(cls).managed() if cls is not None else set()
-        edges: list[tuple[str, str, ast.AST]] = []  # (holder, held, statement)
-        for stmt in walk_shallow(node.body):
-            for holder, held, attr in _strong_edges(stmt):
-                if attr not in managed:
-                    edges.append((holder, held, stmt))
+        edges: list[tuple[str, str, ast.AST]] = [  # (holder, held, statement)
+            (holder, held, stmt) for (holder, held, attr), stmt in found if attr not in managed
+        ]
         reported: set[int] = set()
         for i, (holder, held, stmt) in enumerate(edges):
             for other_holder, other_held, other in edges[:i]:
@@ -456,6 +458,11 @@ class StrongBackReference(Rule):
                     )
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _has_mutual_pair(edges: list[tuple[str, str, str]]) -> bool:
+    pairs = {(holder, held) for holder, held, _attr in edges}
+    return any((held, holder) in pairs for holder, held in pairs)
 
 
 def _strong_edges(stmt: ast.AST) -> list[tuple[str, str, str]]:
