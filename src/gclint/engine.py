@@ -146,7 +146,11 @@ def applicable(rule: type[Rule], text: str | None, seen: dict[str, bool] | None 
 
 @functools.cache
 def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    return re.compile(r"(?<![\w.])(?:" + "|".join(map(re.escape, words)) + r")(?!\w)")
+    # Each word as a literal first (the regex engine then scans for it quickly), with the
+    # lookbehind after it: a whole identifier, not an attribute (``x.gc``).
+    return re.compile(
+        "|".join(rf"{re.escape(w)}(?!\w)(?<![\w.]{re.escape(w)})" for w in words)
+    )
 
 
 def _check_tree(
@@ -293,7 +297,12 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
         # subtree (``ends``), innermost first, exactly as a recursive walk would.
         order, ends = index.order, index.ends
         closing: list[int] = []
+        # A leaf no rule handles has no event and nothing below it: skipped (half the nodes are
+        # names and constants). `handled` may keep a dropped rule's types: then nothing is skipped.
+        handled = enter.keys() | leave.keys()
         for i, node in enumerate(order):
+            if ends[i] == i + 1 and type(node) not in handled:
+                continue
             while closing and closing[-1] <= i:
                 closing.pop()
                 done = ancestors.pop()
