@@ -898,7 +898,8 @@ explicit, sorted list of files, on a copy of the corpus in a temporary directory
 itself is never written to), and writes its output to a temporary file whose line count is
 shown ("output lines": a tool that checked nothing would also be fast). Lines are newlines, as
 `wc -l` counts them. Before the timed runs every tool runs once untimed (bytecode caches, page
-cache).
+cache); `PYTHONDONTWRITEBYTECODE` is removed from the tools' environment, so that each has its
+bytecode cache as a normal installation does.
 
 This machine is shared, and other processes may run meanwhile. Before each run the harness waits
 (300 s in all at most) until other processes leave it the cores it needs, and it measures how
@@ -1102,6 +1103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         which = "all" if args.part == "all" else "stdlib"
         return profile(corpus, which, args.profile_top, args.profile_dump)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    # Tools run as installed: with bytecode caches. A PYTHONDONTWRITEBYTECODE in the caller's
+    # environment would make every run of a tool whose sources were never compiled (gclint's
+    # editable checkout; pip compiles installed packages) compile them again.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
     bench = Bench(args.repeat, args.retries, args.quiet_wait)
     all_paths = list_files(corpus, "all")

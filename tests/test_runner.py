@@ -118,6 +118,53 @@ def test_a_change_in_an_imported_module_reaches_its_importers(
     assert second.stdout == fresh.stdout
 
 
+def _plant(project: Path, importer: str, dep: str) -> None:
+    """Mark the entry of `importer` (the one that consulted `dep`), so that its reuse shows."""
+    for entry in _entries(project):
+        data = json.loads(entry.read_text())
+        if any(d[0].endswith(dep) for d in data["deps"]) and not data["diagnostics"]:
+            data["diagnostics"] = [
+                {
+                    "code": "GCL101",
+                    "name": "unclosed-resource",
+                    "message": f"PLANTED in the entry of {importer}",
+                    "range": {"line": 1, "col": 0, "end_line": 1, "end_col": 1},
+                    "fix": None,
+                    "is_error": False,
+                }
+            ]
+            entry.write_text(json.dumps(data))
+            return
+    raise AssertionError(f"no entry depends on {dep}")
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_comments_in_an_imported_module_keep_its_importers_cached(
+    project: Path, gclint: Runner, jobs: str
+) -> None:
+    """Only a module's statements matter to its importers: comments and blank lines between
+    them do not invalidate their entries; an edit inside a statement does."""
+    gclint("check", "app", "--format", "json", "-j", jobs)  # -j 2: digests made in workers
+    _plant(project, "client.py", "app/net.py")
+    net = project / "app" / "net.py"
+    net.write_text("# a header comment\n\n\n" + CLIENT_PLAIN + "\n\n# appended\n")
+    kept = gclint("check", "app", "--format", "json", "-j", "1")
+    assert "PLANTED" in kept.stdout  # client.py's entry was used as it was
+    net.write_text(CLIENT_PLAIN.replace("return len(data)", "return len(data) + 0"))
+    redone = gclint("check", "app", "--format", "json", "-j", "1")
+    assert "PLANTED" not in redone.stdout  # a statement changed: client.py was checked again
+    fresh = gclint("check", "app", "--format", "json", "-j", "1", "--no-cache")
+    assert redone.stdout == fresh.stdout
+
+
+def test_a_comment_inside_a_definition_counts_as_an_edit(project: Path, gclint: Runner) -> None:
+    gclint("check", "app", "--format", "json", "-j", "1")
+    _plant(project, "client.py", "app/net.py")
+    net = project / "app" / "net.py"
+    net.write_text(CLIENT_PLAIN.replace("    def send", "    # inside the class\n    def send"))
+    assert "PLANTED" not in gclint("check", "app", "--format", "json", "-j", "1").stdout
+
+
 def test_a_module_appearing_where_an_import_looked_invalidates(
     project: Path, gclint: Runner
 ) -> None:

@@ -148,9 +148,7 @@ def applicable(rule: type[Rule], text: str | None, seen: dict[str, bool] | None 
 def _word_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
     # Each word as a literal first (the regex engine then scans for it quickly), with the
     # lookbehind after it: a whole identifier, not an attribute (``x.gc``).
-    return re.compile(
-        "|".join(rf"{re.escape(w)}(?!\w)(?<![\w.]{re.escape(w)})" for w in words)
-    )
+    return re.compile("|".join(rf"{re.escape(w)}(?!\w)(?<![\w.]{re.escape(w)})" for w in words))
 
 
 def _check_tree(

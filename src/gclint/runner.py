@@ -29,14 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from gclint import __version__
-from gclint.analysis.inference import Stamp, recording, stamp
+from gclint.analysis.inference import Stamp, current_digest, digest_for, recording, stamp
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
 from gclint.engine import batch_file_gc, check_file
 from gclint.source import SourceError, SourceText, read_source
 
 CACHE_DIR = ".gclint_cache"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+Deps = dict[str, tuple[Stamp, "str | None"]]  # path -> (stamp, statement digest)
 PARALLEL_MIN_FILES = 16  # below this, starting processes costs more than it saves
 
 
@@ -125,20 +126,35 @@ class Cache:
                 data = json.load(fh)
             if data.get("format") != CACHE_FORMAT:
                 return None
-            for dep, recorded in data["deps"]:
+            refreshed: Deps = {}
+            restamped = False
+            for dep, recorded, digest in data["deps"]:
                 now = stamp(dep)
                 if (list(now) if now is not None else None) != recorded:
-                    return None  # a file the check consulted changed, appeared or went away
+                    # a file the check consulted changed, appeared or went away: still valid
+                    # only if it is a module read for its statements, and they are unchanged
+                    if digest is None or now is None or current_digest(dep) != digest:
+                        return None
+                    restamped = True
+                refreshed[dep] = (now, digest)
             diagnostics = [_diagnostic_from_json(d, path) for d in data["diagnostics"]]
-            return Checked(path, diagnostics, decoded=bool(data["decoded"]))
+            result = Checked(path, diagnostics, decoded=bool(data["decoded"]))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None  # missing, unreadable or broken: never trusted
+        if restamped:
+            self._write(key, result, refreshed)  # the new stamps: no re-hashing next time
+        return result
 
-    def put(self, key: str, result: Checked, deps: dict[str, Stamp]) -> None:
+    def put(self, key: str, result: Checked, deps: Deps) -> None:
+        self._write(key, result, deps)
+
+    def _write(self, key: str, result: Checked, deps: Deps) -> None:
         data = {
             "format": CACHE_FORMAT,
             "decoded": result.decoded,
-            "deps": sorted([p, list(s) if s is not None else None] for p, s in deps.items()),
+            "deps": sorted(
+                [p, list(s) if s is not None else None, digest] for p, (s, digest) in deps.items()
+            ),
             "diagnostics": [_diagnostic_to_json(d) for d in result.diagnostics],
         }
         target = self._entry(key)
@@ -204,13 +220,15 @@ def _check_one(path: str, config: Config, noqa: bool, raw: bytes | None) -> Chec
 
 def _check_recorded(
     path: str, config: Config, noqa: bool, raw: bytes | None
-) -> tuple[Checked, dict[str, Stamp]]:
+) -> tuple[Checked, Deps]:
+    """The check, and each file it consulted with its stamp and (for a module it read for its
+    statements, in this process) their digest."""
     with batch_file_gc(), recording() as consulted:
         result = _check_one(path, config, noqa, raw)
-    return result, consulted
+    return result, {p: (s, digest_for(p, s)) for p, s in consulted.items()}
 
 
-def _worker(task: tuple[str, Config, bool, bytes | None]) -> tuple[Checked, dict[str, Stamp]]:
+def _worker(task: tuple[str, Config, bool, bytes | None]) -> tuple[Checked, Deps]:
     return _check_recorded(*task)
 
 
@@ -247,7 +265,7 @@ def check_paths(
         else:
             todo.append((path, raw, key))
 
-    def store(path: str, key: str | None, outcome: tuple[Checked, dict[str, Stamp]]) -> None:
+    def store(path: str, key: str | None, outcome: tuple[Checked, Deps]) -> None:
         result, deps = outcome
         results[path] = result
         if (

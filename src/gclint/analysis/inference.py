@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import hashlib
 import os
 import stat
 import sys
@@ -175,14 +176,76 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
     tree: ast.Module | None = None
     try:
         with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
             raw = fh.read()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
-            tree = ast.parse(raw, filename=path)
+        tree = _parse_quietly(raw, path)
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
+    else:
+        if tree is not None:
+            _DIGESTS[path] = ((st.st_mtime_ns, st.st_size), statement_digest(raw, tree))
     _remember(path, _Parsed(mtime, raw, tree))
     return tree
+
+
+def _parse_quietly(raw: bytes, path: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarning for invalid escapes etc.
+        return ast.parse(raw, filename=path)
+
+
+# -- what an importer depends on in a module ---------------------------------------------------
+#
+# A check that read another project module depends on that module's statements, not on its
+# comments or blank lines between them (no answer about an imported definition carries its line
+# number). `statement_digest` hashes the lines of every top-level statement (decorators
+# included, whole lines, so a comment at the end of a statement's line counts); the cache keeps
+# it beside the module's stat stamp and, when the stamp changed, re-hashes the module: an edit
+# outside every statement leaves the importers' entries valid. Any edit inside a statement, a
+# function body included, changes the digest.
+
+_DIGESTS: dict[str, tuple[Stamp, str]] = {}  # path -> (stamp when parsed, digest)
+
+
+def statement_digest(raw: bytes, tree: ast.Module) -> str:
+    lines = raw.splitlines()  # at LF, CRLF and CR, as Python numbers lines
+    digest = hashlib.sha256()
+    # what decodes the statements: a BOM, a coding cookie in the first two lines
+    digest.update(b"bom\0" if raw.startswith(b"\xef\xbb\xbf") else b"\0")
+    for line in lines[:2]:
+        if b"coding" in line:
+            digest.update(line + b"\0")
+    for stmt in tree.body:
+        decorators: list[ast.expr] = getattr(stmt, "decorator_list", [])
+        first = min([stmt.lineno, *(d.lineno for d in decorators)])
+        last = stmt.end_lineno or stmt.lineno
+        digest.update(b"%d\0" % (last - first + 1))
+        digest.update(b"\n".join(lines[first - 1 : last]))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def digest_for(path: str, when: Stamp) -> str | None:
+    """The statement digest of `path` as this process parsed it, if it had stamp `when`."""
+    found = _DIGESTS.get(path)
+    return found[1] if found is not None and found[0] == when else None
+
+
+def current_digest(path: str) -> str | None:
+    """The statement digest of `path` now (None when it cannot be read or parsed)."""
+    try:
+        with open(path, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            raw = fh.read()
+        when = (st.st_mtime_ns, st.st_size)
+        known = digest_for(path, when)
+        if known is not None:
+            return known
+        digest = statement_digest(raw, _parse_quietly(raw, path))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    _DIGESTS[path] = (when, digest)
+    return digest
 
 
 def parsed_module(path: str, raw: bytes) -> ast.Module | None:
@@ -199,6 +262,7 @@ def release_caches() -> None:
     _MODULES.clear()
     _resolve_definition.cache_clear()
     _STAMPS.clear()
+    _DIGESTS.clear()
 
 
 atexit.register(release_caches)
