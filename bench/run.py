@@ -50,6 +50,7 @@ COMMAND = "python bench/run.py --part both --write docs/performance.md"
 MARK_START = "<!-- bench:start -->"
 MARK_END = "<!-- bench:end -->"
 TOUCH_LINE = b"# touched by bench/run.py\n"
+EDIT_LINE = b"_edited_by_bench = 1\n"
 FLOOR_PROGRAM = """\
 import ast, sys
 with open(sys.argv[1], encoding="utf-8") as fh:
@@ -365,15 +366,17 @@ def copy_files(src: Path, dest: Path, paths: Sequence[str]) -> None:
         shutil.copyfile(src / p, target)
 
 
-def touch_files(root: Path, paths: Sequence[str], fraction: float) -> list[str]:
-    """Append a comment line to a deterministic `fraction` of the files (at least one)."""
+def touch_files(
+    root: Path, paths: Sequence[str], fraction: float, line: bytes = TOUCH_LINE
+) -> list[str]:
+    """Append `line` (a comment) to a deterministic `fraction` of the files (at least one)."""
     ranked = sorted(paths, key=lambda p: hashlib.sha256(p.encode()).hexdigest())
     chosen = ranked[: max(1, round(len(ranked) * fraction))]
     for p in chosen:
         path = root / p
         data = path.read_bytes()
         sep = b"" if not data or data.endswith(b"\n") else b"\n"
-        path.write_bytes(data + sep + TOUCH_LINE)
+        path.write_bytes(data + sep + line)
     return chosen
 
 
@@ -623,6 +626,11 @@ def _run_cache(
     part.touched = len(touched)
     label = f"gclint with cache: re-run after touching 1% ({len(touched)} files)"
     bench.run(row("cache-touched", label, "gclint"), argv, fresh, env, repeat=1, retry=False)
+    # The same files edited inside their statements (a statement appended): what a change of
+    # code costs, importers of the edited modules included. Informational, not a target.
+    touch_files(fresh, files.paths, 0.01, EDIT_LINE)
+    label = f"gclint with cache: re-run after a statement edit in the same {len(touched)} files"
+    bench.run(row("cache-edited", label, "gclint"), argv, fresh, env, repeat=1, retry=False)
     shutil.rmtree(fresh, ignore_errors=True)
 
 
@@ -916,7 +924,9 @@ gives each one-process ratio computed from CPU times, which others' load barely 
   -j 1` for the one-process cold row. The cache rows run in a fresh copy of the files, with the
   working directory and `XDG_CACHE_HOME` in that copy, without `--no-cache`: a first run, a
   re-run with nothing changed, then a re-run after appending a comment line to 1% of the files
-  (chosen by a hash of their path). They use `-j 1` to compare with the cold one-process row.
+  (chosen by a hash of their path), and (not a target) after appending a statement to the same
+  files, which also re-checks every file that imports one of them. They use `-j 1` to compare
+  with the cold one-process row.
 - **pylint**: `pylint --disable=all --enable=consider-using-with --score=n --persistent=n
   -j 1` (R1732, its only lifetime check; `-j 1`, its default, for a single-core comparison). On
   a part of more than 400k lines it runs first on the 10% sample; when that predicts more than
