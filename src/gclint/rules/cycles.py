@@ -914,9 +914,8 @@ class ExceptionOrFrameKept(Rule):
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         if not self.ctx.mentions(*self.FRAME_NEEDLES):
             return
-        cleared = _cleared_in_finally(node)
-        handlers = _handler_ranges(node)
-        stores = _store_counts(node)
+        chain = self.ctx.scope_chain(node)
+        handlers: dict[str, list[ast.ExceptHandler]] | None = None
         for stmt in walk_shallow(node.body):
             if not (
                 isinstance(stmt, ast.Assign)
@@ -924,9 +923,17 @@ class ExceptionOrFrameKept(Rule):
                 and isinstance(stmt.targets[0], ast.Name)
             ):
                 continue
+            if handlers is None:  # the function's except blocks, once it assigns a name
+                handlers = _handler_ranges(node)
             name = stmt.targets[0].id
-            what = self._frame_value(stmt.value, node, handlers, stmt)
-            if what is None or name in cleared or _returned(node, name) or stores[name] > 1:
+            what = self._frame_value(stmt.value, chain, handlers, stmt)
+            if what is None:
+                continue
+            if (
+                name in _cleared_in_finally(node)
+                or _returned(node, name)
+                or _store_counts(node)[name] > 1
+            ):
                 continue  # deleted, returned, or rebound later (``while f := f.f_back``)
             self.report(stmt, text=ast.unparse(stmt), what=what, fix=f"'del {name}' in 'finally:'")
 
@@ -935,7 +942,7 @@ class ExceptionOrFrameKept(Rule):
     def _frame_value(
         self,
         value: ast.AST,
-        function: ast.AST,
+        chain: list[ast.AST],
         handlers: dict[str, list[ast.ExceptHandler]],
         stmt: ast.stmt,
     ) -> str | None:
@@ -945,8 +952,11 @@ class ExceptionOrFrameKept(Rule):
         inside one of the function's own ``except`` blocks (for ``sys.exc_info()``), or the
         exception is that block's ``as`` name (for ``e.__traceback__``).
         """
-        chain = self.ctx.scope_chain(function)
-        inside = [h for hs in handlers.values() for h in hs if _contains(h, stmt)]
+        if not isinstance(value, (ast.Subscript, ast.Call, ast.Attribute)):
+            return None
+        inside = (
+            [h for hs in handlers.values() for h in hs if _contains(h, stmt)] if handlers else []
+        )
         if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
             qual = self.ctx.scopes.qualname(value.value.func, chain)
             index = value.slice
