@@ -182,7 +182,7 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     else:
-        if tree is not None:
+        if tree is not None and _recorder.stack:  # only a recorded check (the cache) uses it
             _DIGESTS[path] = ((st.st_mtime_ns, st.st_size), statement_digest(raw, tree))
     _remember(path, _Parsed(mtime, raw, tree))
     return tree
