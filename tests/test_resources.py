@@ -556,3 +556,102 @@ def test_self_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
         "static": None,
         "text": "pkg.store.Path",
     }
+
+
+PARAMETER_RECEIVERS = """\
+from pathlib import Path
+
+
+def plain(handler):
+    return handler.open()
+
+
+def with_default(p=Path(__file__)):
+    return p.open()
+
+
+def annotated(p: Path):
+    return p.open()
+
+
+def star(*paths, **named):
+    return paths.open(), named.open()
+
+
+def keyword_only(*, p=Path(__file__)):
+    return p.open()
+
+
+def rebound(p):
+    p = Path(__file__)
+    return p.open()
+
+
+class Box:
+    def method(self, p=Path(__file__)):
+        return self.open(), p.open()
+
+    @staticmethod
+    def static(p=Path(__file__)):
+        return p.open()
+
+    def open(self):
+        return None
+"""
+
+
+def test_parameter_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
+    """``p.open()`` with `p` a parameter: the shortcut that spares astroid gives its answer
+    (never one surely-known class), and leaves ``self`` and rebound names to astroid."""
+    import ast
+
+    from gclint.analysis.acquisitions import ResourceFacts
+    from gclint.analysis.inference import Inference
+    from gclint.analysis.walk import indexed
+    from gclint.context import Context
+
+    path = tmp_path / "receivers.py"
+    path.write_text(PARAMETER_RECEIVERS)
+    tree = ast.parse(PARAMETER_RECEIVERS)
+    shortcut: dict[str, bool] = {}
+    with indexed(tree):
+        facts = ResourceFacts(Context(tree, str(path), Config(), PARAMETER_RECEIVERS))
+        inference = Inference(str(path))
+
+        def visit(chain: list[ast.AST]) -> None:
+            for node in ast.iter_child_nodes(chain[-1]):
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    visit([*chain, node])
+                    continue
+                for sub in ast.walk(node):
+                    if not (isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute)):
+                        continue
+                    receiver = sub.func.value
+                    if not isinstance(receiver, ast.Name) or sub.func.attr != "open":
+                        continue
+                    skipped = facts._plain_parameter(receiver, chain)
+                    shortcut[f"{getattr(chain[-1], 'name', '')}.{receiver.id}"] = skipped
+                    if skipped:  # unknown, or the tuple/dict of *args/**kwargs: not an opener
+                        answer = inference.instance_of(receiver)
+                        assert answer in (None, "builtins.tuple", "builtins.dict"), receiver.id
+
+        visit([tree])
+    assert shortcut == {
+        "plain.handler": True,
+        "with_default.p": True,
+        "annotated.p": True,
+        "star.paths": True,
+        "star.named": True,
+        "keyword_only.p": True,
+        "rebound.p": False,  # astroid knows it is a Path
+        "method.self": False,  # the class
+        "method.p": True,
+        "static.p": False,  # a function in a class: its first parameter is left to astroid
+    }
+    rebound = next(
+        n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "rebound"
+    )
+    receiver = next(
+        n for n in ast.walk(rebound.body[-1]) if isinstance(n, ast.Name) and n.id == "p"
+    )
+    assert Inference(str(path)).instance_of(receiver) == "pathlib.Path"

@@ -219,16 +219,19 @@ def _check_one(path: str, config: Config, noqa: bool, raw: bytes | None) -> Chec
 
 
 def _check_recorded(
-    path: str, config: Config, noqa: bool, raw: bytes | None
+    path: str, config: Config, noqa: bool, raw: bytes | None, record: bool = True
 ) -> tuple[Checked, Deps]:
     """The check, and each file it consulted with its stamp and (for a module it read for its
-    statements, in this process) their digest."""
-    with batch_file_gc(), recording() as consulted:
+    statements, in this process) their digest. Without `record` (no cache to store them in),
+    no digest is computed and the dependencies are empty."""
+    with batch_file_gc(), recording(digests=record) as consulted:
         result = _check_one(path, config, noqa, raw)
+    if not record:
+        return result, {}
     return result, {p: (s, digest_for(p, s)) for p, s in consulted.items()}
 
 
-def _worker(task: tuple[str, Config, bool, bytes | None]) -> tuple[Checked, Deps]:
+def _worker(task: tuple[str, Config, bool, bytes | None, bool]) -> tuple[Checked, Deps]:
     return _check_recorded(*task)
 
 
@@ -277,7 +280,7 @@ def check_paths(
 
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
         todo.sort(key=lambda item: -len(item[1]) if item[1] is not None else 0)
-        tasks = [(path, config, noqa, raw) for path, raw, _ in todo]
+        tasks = [(path, config, noqa, raw, cache is not None) for path, raw, _ in todo]
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
             chunk = max(1, min(8, len(tasks) // (jobs * 8)))
             outcomes = pool.map(_worker, tasks, chunksize=chunk)
@@ -285,7 +288,7 @@ def check_paths(
                 store(path, key, outcome)
     else:
         for path, raw, key in todo:
-            store(path, key, _check_recorded(path, config, noqa, raw))
+            store(path, key, _check_recorded(path, config, noqa, raw, cache is not None))
     return [results[path] for path in files]
 
 

@@ -22,6 +22,7 @@ from gclint.analysis.inference import (
     Stamp,
     depend_on_all,
     import_base,
+    is_file,
     is_project_import,
     project_package,
     recording,
@@ -181,7 +182,7 @@ def module_name(path: str) -> str:
     """The dotted module name of a file: its package path, or its bare name (``gzip``)."""
     parts = [os.path.splitext(os.path.basename(path))[0]]
     directory = os.path.dirname(os.path.abspath(path))
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while is_file(os.path.join(directory, "__init__.py")):
         parts.append(os.path.basename(directory))
         directory = os.path.dirname(directory)
     if parts[0] == "__init__":
@@ -274,6 +275,7 @@ class ResourceFacts:
         # a module reached through an import is judged on its own names only (no astroid)
         self.package = None if nested else project_package(ctx.path)
         self.module_name = module_name(ctx.path)
+        self.directory = os.path.dirname(os.path.abspath(ctx.path))
         self._inference: Inference | None = None
         extra = ResourceType("file", "resource", CLOSE)
         self.extra: dict[str, ResourceType] = dict.fromkeys(
@@ -284,6 +286,7 @@ class ResourceFacts:
         self._assignments: dict[int, dict[str, list[ast.expr]]] = {}
         self._global_uses: set[str] | None = None
         self._resolving: set[tuple[int, str]] = set()
+        self._imported: dict[str, ResourceType | None] = {}  # this file's answers by import
 
     # -- what a call returns ---------------------------------------------------------------------
 
@@ -332,6 +335,8 @@ class ResourceFacts:
                     return FACTORIES["builtins.open"] if own in INFERRED_OPENERS else None
                 if not infer:
                     return PROVISIONAL
+                if self._plain_parameter(func.value, chain):
+                    return None  # astroid's answer too: a parameter is never surely one class
                 # ``something.open()``: ask astroid what `something` is
                 inferred = self.inference.instance_of(func.value)
                 if inferred in INFERRED_OPENERS:
@@ -366,6 +371,31 @@ class ResourceFacts:
             return None  # rebound somewhere in the method (the parameter is the one binding)
         return f"{self.module_name}.{owner.name}"
 
+    def _plain_parameter(self, expr: ast.AST, chain: Sequence[ast.AST]) -> bool:
+        """A parameter of the enclosing function that the function never rebinds.
+
+        astroid infers such a name as unknown (no default), as its default *or* unknown, or (for
+        ``*args``/``**kwargs``) as a tuple or dict: never an opener. Asking it would build the
+        module and its imports for nothing (0.6 s for one ``handler.open()`` in tornado). The
+        first parameter of a method is left to astroid (``self``: the class).
+        """
+        if not isinstance(expr, ast.Name) or not chain:
+            return False
+        func = chain[-1]
+        if not isinstance(func, FUNCTION_TYPES):
+            return False
+        args = func.args
+        positional = [*args.posonlyargs, *args.args]
+        if (
+            positional
+            and positional[0].arg == expr.id
+            and len(chain) > 1
+            and isinstance(chain[-2], ast.ClassDef)
+        ):
+            return False
+        names = {a.arg for a in (*positional, *args.kwonlyargs, args.vararg, args.kwarg) if a}
+        return expr.id in names and self.ctx.scopes.info(func).counts.get(expr.id) == 1
+
     @property
     def inference(self) -> Inference:
         if self._inference is None:
@@ -379,7 +409,13 @@ class ResourceFacts:
         `resolve_definition`) and the configured factories, so it is shared by every file that
         imports the same name from the same directory.
         """
-        directory = os.path.dirname(os.path.abspath(self.ctx.path))
+        if qual in self._imported:  # asked before in this file (its files already recorded)
+            return self._imported[qual]
+        found = self._imported[qual] = self._imported_type_of(qual)
+        return found
+
+    def _imported_type_of(self, qual: str) -> ResourceType | None:
+        directory = self.directory
         base, parts = import_base(qual, directory)  # same import from anywhere in the project
         key = (".".join(parts), base, self.ctx.config.extra_resource_factories)
         known = _IMPORTED_TYPES.get(key)

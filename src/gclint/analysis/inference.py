@@ -45,6 +45,7 @@ Stamp = tuple[int, int] | None  # (mtime_ns, size), or None: the path was not a 
 
 class _Recorder(threading.local):
     stack: list[dict[str, Stamp]] | None = None
+    digests = True  # whether modules read while recording get a statement digest (the cache's)
 
 
 _recorder = _Recorder()
@@ -79,23 +80,36 @@ def depend_on_all(paths: dict[str, Stamp]) -> None:
 
 
 @contextmanager
-def recording() -> Iterator[dict[str, Stamp]]:
-    """Collect the paths consulted inside the block (nested blocks also report outwards)."""
+def recording(digests: bool | None = None) -> Iterator[dict[str, Stamp]]:
+    """Collect the paths consulted inside the block (nested blocks also report outwards).
+
+    `digests` (for the outermost block; default True) says whether a module read inside it gets
+    a statement digest: only a check whose result goes to the cache needs them.
+    """
     if _recorder.stack is None:
         _recorder.stack = []
+    outer = _recorder.digests
+    if not _recorder.stack:
+        _recorder.digests = True if digests is None else digests
     found: dict[str, Stamp] = {}
     _recorder.stack.append(found)
     try:
         yield found
     finally:
         _recorder.stack.pop()
+        _recorder.digests = outer
         if _recorder.stack:
             _recorder.stack[-1].update(found)
 
 
 def _isfile(path: str) -> bool:
+    """Whether `path` is a regular file (recorded, and asked of the file system once per
+    recorded run)."""
     depend_on(path)
     return _STAMPS.get(path) is not None if _recorder.stack else os.path.isfile(path)
+
+
+is_file = _isfile
 
 
 @dataclass(frozen=True)
@@ -182,7 +196,7 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
     except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         tree = None
     else:
-        if tree is not None and _recorder.stack:  # only a recorded check (the cache) uses it
+        if tree is not None and _recorder.stack and _recorder.digests:  # the cache's only
             _DIGESTS[path] = ((st.st_mtime_ns, st.st_size), statement_digest(raw, tree))
     _remember(path, _Parsed(mtime, raw, tree))
     return tree
