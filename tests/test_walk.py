@@ -16,7 +16,17 @@ from pathlib import Path
 import pytest
 
 from gclint.analysis import inference
-from gclint.analysis.walk import _layout_iterative, _layout_recursive, child_fields
+from gclint.analysis.flow import SCOPE_BOUNDARIES
+from gclint.analysis.walk import (
+    _layout_iterative,
+    _layout_recursive,
+    child_fields,
+    indexed,
+    walk,
+    walk_shallow,
+    walk_shallow_typed,
+    walk_typed,
+)
 from gclint.engine import _Batch, batch_file_gc, check_file
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -46,6 +56,39 @@ def test_layout_is_the_depth_first_order_of_every_node() -> None:
             inside = {id(n) for n in order[i + 1 : ends[i]]}
             below = {id(n) for n in ast.walk(node) if n is not node and id(n) in laid}
             assert inside == below, (path, i)
+
+
+TYPE_SETS: list[tuple[type, ...]] = [
+    (ast.Assign,),
+    (ast.Assign, ast.AnnAssign, ast.Call),
+    (ast.Name,),
+    (ast.FunctionDef, ast.AsyncFunctionDef),  # the boundaries themselves
+    (ast.stmt,),  # an abstract class: every concrete statement type
+    (ast.Lambda, ast.Return, ast.Await),
+]
+
+
+def test_typed_walks_are_the_filtered_walks() -> None:
+    """In an indexed tree, `walk_typed`/`walk_shallow_typed` slice positions by type; they must
+    return exactly the nodes (and order) of the filtered `walk`/`walk_shallow`."""
+    for path, tree in _trees():
+        scopes = [n for n in ast.walk(tree) if isinstance(n, (ast.Module, *SCOPE_BOUNDARIES))]
+        for types in TYPE_SETS:
+            for scope in scopes[::3]:
+                body = [scope.body] if isinstance(scope, ast.Lambda) else list(scope.body)
+                plain = [n for n in walk(scope) if isinstance(n, types)]
+                shallow = [n for n in walk_shallow(body, SCOPE_BOUNDARIES) if isinstance(n, types)]
+                with indexed(tree):
+                    assert walk_typed(scope, types) == plain, (path, types)
+                    typed = walk_shallow_typed(body, types, SCOPE_BOUNDARIES)
+                    assert typed == shallow, (path, types, getattr(scope, "lineno", 0))
+                    # a boundary as the top node is returned, never entered
+                    assert walk_shallow_typed([scope], types, SCOPE_BOUNDARIES) == [
+                        n for n in walk_shallow([scope], SCOPE_BOUNDARIES) if isinstance(n, types)
+                    ]
+                # outside an index: the same answers
+                assert walk_typed(scope, types) == plain
+                assert walk_shallow_typed(body, types, SCOPE_BOUNDARIES) == shallow
 
 
 def test_child_fields_read_from_the_node_signatures() -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gclint.analysis.flow import FUNCTION_TYPES
-from gclint.analysis.walk import walk
+from gclint.analysis.walk import walk, walk_typed
 
 if TYPE_CHECKING:
     from gclint.context import Context
@@ -39,6 +39,9 @@ CONTAINER_STORES = frozenset(
 PARTIAL = frozenset({"functools.partial", "functools.partialmethod"})
 # Methods whose first parameter is the class, not an instance.
 IMPLICIT_CLASS_METHODS = frozenset({"__init_subclass__", "__class_getitem__", "__new__"})
+
+
+_STORE_NODES = (ast.Assign, ast.AnnAssign, ast.Call)  # what `_stores_in` looks at
 
 
 class Kind(enum.Enum):
@@ -141,7 +144,7 @@ class ClassModel:
         self.ctx = ctx
         self.classes: dict[int, ClassInfo] = {}
         self._by_name: dict[str, ClassInfo] = {}
-        for node in walk(ctx.tree):
+        for node in walk_typed(ctx.tree, (ast.ClassDef,)):
             if isinstance(node, ast.ClassDef):
                 info = self._skeleton(node)
                 self.classes[id(node)] = info
@@ -188,7 +191,7 @@ class ClassModel:
         me = self_name(init)
         params = [a.arg for a in [*init.args.posonlyargs, *init.args.args][1:]]
         kept: dict[int, str] = {}
-        for node in walk(init):
+        for node in walk_typed(init, (ast.Assign,)):
             if not isinstance(node, ast.Assign) or not isinstance(node.value, ast.Name):
                 continue
             if node.value.id not in params:
@@ -210,7 +213,7 @@ class ClassModel:
             if me is None:
                 continue
             closures = self.closures_on_self(method, me)
-            for node in walk(method):
+            for node in walk_typed(method, _STORE_NODES):
                 yield from self._stores_in(info, method, me, node, closures)
 
     def _stores_in(
@@ -297,19 +300,20 @@ class ClassModel:
         """Nested functions of `method` that capture ``self``, by name."""
         return {
             n.name: n
-            for n in walk(method)
+            for n in walk_typed(method, FUNCTION_TYPES)
             if isinstance(n, FUNCTION_TYPES) and n is not method and _captures(n, me)
         }
 
 
 _EMPTY = (ast.List, ast.Dict, ast.Set, ast.Tuple)
+_RESET_NODES = (ast.Assign, ast.Delete, ast.Call)
 _DRAINS = frozenset({"clear", "unregister", "remove", "pop", "popleft", "discard", "popitem"})
 
 
 def _resets(method: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     """Attribute names this method sets to None / empty, deletes, or drains (any receiver)."""
     names: set[str] = set()
-    for node in walk(method):
+    for node in walk_typed(method, _RESET_NODES):
         if isinstance(node, ast.Assign):
             value = node.value
             empty = (isinstance(value, ast.Constant) and value.value is None) or (

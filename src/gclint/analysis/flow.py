@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import cast
 
 from gclint.analysis.walk import walk_shallow as _walk_shallow
+from gclint.analysis.walk import walk_shallow_typed as _walk_shallow_typed
 
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 SCOPE_BOUNDARIES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
@@ -68,6 +69,11 @@ def containing_block(parent: ast.AST, child: ast.AST) -> list[ast.stmt] | None:
 def walk_shallow(nodes: Sequence[ast.AST]) -> list[ast.AST]:
     """`nodes` and their descendants, not entering nested functions, lambdas or classes."""
     return _walk_shallow(nodes, SCOPE_BOUNDARIES)
+
+
+def walk_shallow_of(nodes: Sequence[ast.AST], types: tuple[type, ...]) -> list[ast.AST]:
+    """The nodes of `types` that `walk_shallow(nodes)` returns (without visiting the others)."""
+    return _walk_shallow_typed(nodes, types, SCOPE_BOUNDARIES)
 
 
 def is_catch_all(handler: ast.ExceptHandler) -> bool:

@@ -56,6 +56,7 @@ class _Index:
             self.order, self.ends = _layout_iterative(root)
         self.starts = {id(node): i for i, node in enumerate(self.order)}
         self._bounds: dict[tuple[type, ...], list[int]] = {}
+        self._by_type: dict[type, list[int]] | None = None
 
     def span(self, node: ast.AST) -> tuple[int, int] | None:
         start = self.starts.get(id(node))
@@ -64,12 +65,22 @@ class _Index:
         return None
 
     def bounds(self, boundaries: tuple[type, ...]) -> list[int]:
-        """Sorted positions of the nodes of the `boundaries` types."""
+        """Sorted positions of the nodes of the `boundaries` types (or their subclasses)."""
         found = self._bounds.get(boundaries)
         if found is None:
-            found = self._bounds[boundaries] = [
-                i for i, node in enumerate(self.order) if isinstance(node, boundaries)
-            ]
+            by_type = self._by_type
+            if by_type is None:  # every node's position under its exact type, in one pass
+                by_type = self._by_type = {}
+                for i, node in enumerate(self.order):
+                    kind = type(node)
+                    known = by_type.get(kind)
+                    if known is None:
+                        by_type[kind] = [i]
+                    else:
+                        known.append(i)
+            lists = [where for kind, where in by_type.items() if issubclass(kind, boundaries)]
+            found = lists[0] if len(lists) == 1 else sorted([i for w in lists for i in w])
+            self._bounds[boundaries] = found
         return found
 
 
@@ -232,6 +243,58 @@ def _walk(node: ast.AST) -> list[ast.AST]:
                 extend([item for item in reversed(value) if isinstance(item, _AST)])
             elif isinstance(value, _AST):
                 push(value)
+    return out
+
+
+def walk_typed(node: ast.AST, types: tuple[type, ...]) -> list[ast.AST]:
+    """The nodes of `types` among `node` and its descendants (depth-first, source order).
+
+    In an indexed tree this is a slice of the positions of those types: no code runs for the
+    nodes of other types.
+    """
+    index = _current_index()
+    if index is not None:
+        span = index.span(node)
+        if span is not None:
+            where = index.bounds(types)
+            order = index.order
+            lo = bisect_left(where, span[0])
+            hi = bisect_left(where, span[1], lo)
+            return [order[i] for i in where[lo:hi]]
+    return [n for n in _walk(node) if isinstance(n, types)]
+
+
+def walk_shallow_typed(
+    nodes: Sequence[ast.AST], types: tuple[type, ...], boundaries: tuple[type, ...]
+) -> list[ast.AST]:
+    """The nodes of `types` that `walk_shallow(nodes, boundaries)` returns, in the same order."""
+    index = _current_index()
+    if index is None:
+        return [n for n in _walk_shallow(nodes, boundaries) if isinstance(n, types)]
+    out: list[ast.AST] = []
+    order, ends = index.order, index.ends
+    bounds = index.bounds(boundaries)
+    where = index.bounds(types)
+    for top in nodes:
+        span = index.span(top)
+        if span is None:
+            out.extend(n for n in _walk_shallow([top], boundaries) if isinstance(n, types))
+            continue
+        i, end = span
+        k = bisect_left(where, i)
+        j = bisect_left(bounds, i)
+        while k < len(where):
+            pos = where[k]
+            if pos >= end:
+                break
+            while j < len(bounds) and ends[bounds[j]] <= pos:
+                j += 1  # boundaries that close before this node
+            b = bounds[j] if j < len(bounds) else end
+            if b < pos:  # inside a nested boundary: skip to its end
+                k = bisect_left(where, ends[b], k + 1)
+                continue
+            out.append(order[pos])  # before the next boundary, or the boundary itself
+            k += 1
     return out
 
 

@@ -6,7 +6,7 @@ import ast
 from typing import TYPE_CHECKING, ClassVar
 
 from gclint.analysis.classes import ClassModel, Kind, enclosing_class, self_name
-from gclint.analysis.flow import walk_shallow
+from gclint.analysis.flow import walk_shallow, walk_shallow_of
 from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
@@ -437,7 +437,11 @@ class StrongBackReference(Rule):
 
     def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``child.attr = owner`` plus ``owner.<x> = child`` / ``owner.<xs>.append(child)``."""
-        found = [(edge, stmt) for stmt in walk_shallow(node.body) for edge in _strong_edges(stmt)]
+        found = [
+            (edge, stmt)
+            for stmt in walk_shallow_of(node.body, _EDGE_STATEMENTS)
+            for edge in _strong_edges(stmt)
+        ]
         if not _has_mutual_pair([edge for edge, _stmt in found]):
             return  # the class model (what the class manages) only for a candidate pair
         cls = enclosing_class(self.ctx.ancestors)
@@ -458,6 +462,9 @@ class StrongBackReference(Rule):
                     )
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+
+_EDGE_STATEMENTS = (ast.Assign, ast.Expr)  # what `_strong_edges` looks at
 
 
 def _has_mutual_pair(edges: list[tuple[str, str, str]]) -> bool:
