@@ -35,6 +35,7 @@ class Context:
         self.diagnostics: list[Diagnostic] = []
         self._shared: dict[object, object] = {}
         self._mentions: dict[tuple[str, ...], bool] = {}
+        self._chains: dict[int, list[ast.AST]] = {}  # scope -> the scopes enclosing it, itself last
 
     def shared(self, factory: Callable[[Context], T]) -> T:
         """One `factory(self)` per file, shared by every rule that asks for it."""
@@ -53,6 +54,7 @@ class Context:
         """
         self._shared.clear()
         self._mentions.clear()
+        self._chains.clear()
         self.ancestors.clear()
 
     def mentions(self, *needles: str) -> bool:
@@ -71,7 +73,17 @@ class Context:
         A function's decorators, defaults and annotations are evaluated in the enclosing scope,
         but names in them are rare enough in rules' questions that the body's chain is used.
         """
-        chain = [a for a in self.ancestors if isinstance(a, SCOPE_TYPES)]
+        ancestors = self.ancestors
+        chain: list[ast.AST] = []
+        for i in range(len(ancestors) - 1, -1, -1):  # the innermost enclosing scope
+            inner = ancestors[i]
+            if isinstance(inner, SCOPE_TYPES):
+                known = self._chains.get(id(inner))
+                if known is None or known[-1] is not inner:
+                    known = [a for a in ancestors[: i + 1] if isinstance(a, SCOPE_TYPES)]
+                    self._chains[id(inner)] = known
+                chain = list(known)  # a scope's own chain never changes: computed once
+                break
         if (
             node is not None
             and isinstance(node, SCOPE_TYPES)

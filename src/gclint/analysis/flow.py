@@ -76,6 +76,30 @@ def walk_shallow_of(nodes: Sequence[ast.AST], types: tuple[type, ...]) -> list[a
     return _walk_shallow_typed(nodes, types, SCOPE_BOUNDARIES)
 
 
+def same_expression(a: ast.AST, b: ast.AST) -> bool:
+    """Whether two expressions are written the same (``ast.dump`` equality, positions ignored).
+
+    Names, attributes and constants are compared directly: ``ast.dump`` builds a recursive
+    closure (a reference cycle) per call, and rules compare a receiver with every argument of a
+    function body.
+    """
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, ast.Name):
+        return a.id == cast(ast.Name, b).id and type(a.ctx) is type(cast(ast.Name, b).ctx)
+    if isinstance(a, ast.Attribute):
+        other = cast(ast.Attribute, b)
+        return (
+            a.attr == other.attr
+            and type(a.ctx) is type(other.ctx)
+            and same_expression(a.value, other.value)
+        )
+    if isinstance(a, ast.Constant):  # as ``ast.dump`` compares them: by repr
+        constant = cast(ast.Constant, b)
+        return repr(a.value) == repr(constant.value) and a.kind == constant.kind
+    return ast.dump(a) == ast.dump(b)
+
+
 def is_catch_all(handler: ast.ExceptHandler) -> bool:
     """``except:``, ``except BaseException:`` or ``except Exception:`` (possibly in a tuple)."""
     if handler.type is None:

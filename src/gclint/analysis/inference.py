@@ -401,6 +401,8 @@ def _depend_on_astroid_modules() -> None:
 class Inference:
     """Lazily built astroid view of one file."""
 
+    builds = 0  # how many astroid modules were asked for, in this process (`batch_file_gc`)
+
     def __init__(self, path: str, source: str | None = None) -> None:
         self.path = path
         self.source = source
@@ -410,6 +412,7 @@ class Inference:
 
     def _build(self) -> Any:
         if self._module is None and not self._failed:
+            Inference.builds += 1
             try:
                 import astroid
 

@@ -7,7 +7,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts, is_detached
-from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, walk_shallow
+from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, same_expression, walk_shallow
 from gclint.analysis.resources import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
@@ -1767,7 +1767,6 @@ class LockAcquireNotReleasedSafely(Rule):
         function = self.ctx.enclosing_function()
         if function is not None and function.name in ("__enter__", "__aenter__", "acquire"):
             return
-        key = ast.dump(receiver)
         body = function.body if function is not None else self.ctx.tree.body
         releases = [
             sub
@@ -1775,7 +1774,7 @@ class LockAcquireNotReleasedSafely(Rule):
             if isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Attribute)
             and sub.func.attr == "release"
-            and ast.dump(sub.func.value) == key
+            and same_expression(sub.func.value, receiver)
         ]
         lock = ast.unparse(receiver)
         if self._handed_on(receiver, body):
@@ -1788,26 +1787,26 @@ class LockAcquireNotReleasedSafely(Rule):
                 node, call=ast.unparse(node), how="released only on the normal path", lock=lock
             )
             return
-        if not self._released_anywhere(key):
+        if not self._released_anywhere(receiver):
             self.report(node, call=ast.unparse(node), how="never released", lock=lock)
 
     @staticmethod
     def _handed_on(receiver: ast.AST, body: list[ast.stmt]) -> bool:
-        key = ast.dump(receiver)
         for sub in walk_shallow(body):
             if isinstance(sub, ast.Call) and any(
-                ast.dump(arg) == key for arg in (*sub.args, *(k.value for k in sub.keywords))
+                same_expression(arg, receiver)
+                for arg in (*sub.args, *(k.value for k in sub.keywords))
             ):
                 return True
         return False
 
-    def _released_anywhere(self, key: str) -> bool:
+    def _released_anywhere(self, receiver: ast.AST) -> bool:
         for sub in walk(self.ctx.tree):
             if (
                 isinstance(sub, ast.Call)
                 and isinstance(sub.func, ast.Attribute)
                 and sub.func.attr == "release"
-                and ast.dump(sub.func.value) == key
+                and same_expression(sub.func.value, receiver)
             ):
                 return True
         return False
