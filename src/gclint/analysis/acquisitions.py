@@ -13,7 +13,7 @@ import dataclasses
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from gclint.analysis.classes import self_name
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow
@@ -263,6 +263,7 @@ _IMPORTED_TYPES: dict[
 _IMPORTED_TYPES_MAX = 16_384
 # What a module reached through imports does, shared by every file importing from it (the module
 # is judged on its own names only, the same whoever imports it).
+_UNKNOWN = object()
 _FOREIGN_FACTS: dict[tuple[str, int, tuple[str, ...]], ResourceFacts] = {}
 _FOREIGN_FACTS_MAX = 128
 
@@ -287,10 +288,41 @@ class ResourceFacts:
         self._global_uses: set[str] | None = None
         self._resolving: set[tuple[int, str]] = set()
         self._imported: dict[str, ResourceType | None] = {}  # this file's answers by import
+        self._classified: dict[tuple[int, int, int], object] = {}
+        self._busy = 0  # classify/_class_type/_factory_type calls in progress
 
     # -- what a call returns ---------------------------------------------------------------------
 
     def classify(
+        self, expr: ast.AST, chain: Sequence[ast.AST], infer: bool = False
+    ) -> ResourceType | None:
+        """The resource type `expr` (a call, possibly awaited) returns, or None if not one.
+
+        Answered once per expression and scope: several rules ask about the same call (a
+        discarded ``f()`` is both GCL102's and GCL108's question). Answers computed while
+        another is in progress are not kept (recursion guards may be standing in for them).
+        See `_classify`.
+        """
+        if self._busy:
+            return self._classify(expr, chain, infer)
+        key = (id(expr), id(chain[-1]) if chain else 0, len(chain))
+        found = self._classified.get(key, _UNKNOWN)
+        if found is _UNKNOWN:
+            self._busy += 1
+            try:
+                found = self._classify(expr, chain, False)
+            finally:
+                self._busy -= 1
+            self._classified[key] = found
+        if found is PROVISIONAL and infer:  # only ``x.open()`` differs: ask astroid now
+            self._busy += 1
+            try:
+                return self._classify(expr, chain, True)
+            finally:
+                self._busy -= 1
+        return cast("ResourceType | None", found)
+
+    def _classify(
         self, expr: ast.AST, chain: Sequence[ast.AST], infer: bool = False
     ) -> ResourceType | None:
         """The resource type `expr` (a call, possibly awaited) returns, or None if not one.
@@ -444,9 +476,13 @@ class ResourceFacts:
             ctx = Context(definition.tree, definition.path, self.ctx.config)
             foreign = _FOREIGN_FACTS[key] = ResourceFacts(ctx, nested=True)
         chain = [definition.tree]
-        if isinstance(definition.node, ast.ClassDef):
-            return foreign._class_type(definition.node, chain)
-        return foreign._factory_type(definition.node, chain)
+        foreign._busy += 1  # its recursion guards stand while these run
+        try:
+            if isinstance(definition.node, ast.ClassDef):
+                return foreign._class_type(definition.node, chain)
+            return foreign._factory_type(definition.node, chain)
+        finally:
+            foreign._busy -= 1
 
     def _wraps_file_object(self, call: ast.Call, chain: Sequence[ast.AST]) -> bool:
         """Whether a factory that also accepts file objects may be given one here.

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from gclint.analysis.walk import children, walk
+from gclint.analysis.walk import children, walk, walk_typed
 
 SCOPE_TYPES: tuple[type[ast.AST], ...] = (
     ast.Module,
@@ -223,6 +223,7 @@ def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
             stack.extend(reversed(block))
 
 
+_WALRUS = (ast.NamedExpr,)
 _MATCH = getattr(ast, "Match", None)
 _TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 
@@ -260,7 +261,9 @@ class Scopes:
         key = id(scope)
         found = self._infos.get(key)
         if found is None:
-            found = self._infos[key] = collect_bindings(scope, self.walrus)
+            # ``:=`` somewhere in the module: only a scope that holds one needs the full walk
+            walrus = self.walrus and bool(walk_typed(scope, _WALRUS))
+            found = self._infos[key] = collect_bindings(scope, walrus)
         return found
 
     def resolve_name(self, name: str, chain: Sequence[ast.AST]) -> str | None:
