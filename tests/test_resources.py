@@ -487,6 +487,38 @@ def test_definitions_in_other_project_modules(tmp_path: Path, gclint: Runner) ->
     }, result.stdout
 
 
+def test_a_host_process_forgets_what_astroid_built_of_the_project(tmp_path: Path) -> None:
+    """In a host process (flake8, an API caller), a check that asked astroid leaves neither the
+    project's directory on sys.path nor its modules in astroid's cache, and the collector as
+    it was (the survivors of the check are frozen: `gclint.engine.host_file_gc`)."""
+    import gc
+    import sys
+
+    import astroid
+
+    from gclint.analysis import inference
+    from gclint.engine import check_file
+
+    for name, text in PROJECT.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    builds = inference.Inference.builds
+    path_before = list(sys.path)
+    try:
+        found = {d.code for d in check_file(str(tmp_path / "app" / "main.py")).diagnostics}
+        assert "GCL102" in found  # data_dir().open(): astroid's answer
+        assert inference.Inference.builds > builds
+        assert sys.path == path_before
+        assert inference.Inference.roots == []
+        files = [getattr(m, "file", None) or "" for m in astroid.MANAGER.astroid_cache.values()]
+        assert not [f for f in files if f.startswith(str(tmp_path))]
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        inference.release_caches()
+
+
 OWN_INSTANCES = """\
 import pathlib
 

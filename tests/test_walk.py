@@ -190,6 +190,7 @@ def test_a_module_parsed_for_an_import_is_checked_from_the_same_tree(
     fresh = [d.code for d in check_file(str(pkg / "net.py")).diagnostics]
     inference.release_caches()
 
+    monkeypatch.setattr(_Batch, "on", True)  # a batch run keeps trees across files
     first = check_file(str(pkg / "use.py")).diagnostics
     assert [d.code for d in first] == ["GCL101", "GCL101"]  # the client, via net.py; the file
     raw = (pkg / "net.py").read_bytes()
@@ -219,3 +220,29 @@ def test_same_expression_is_ast_dump_equality() -> None:
     for a, dump_a in zip(exprs, dumps, strict=True):
         for b, dump_b in zip(exprs, dumps, strict=True):
             assert same_expression(a, b) == (dump_a == dump_b), (dump_a, dump_b)
+
+
+def test_a_host_process_keeps_no_tree_across_files(tmp_path: Path) -> None:
+    """Inside flake8 (not a batch run) nothing of a check's trees outlives it, the collector is
+    as it was, and the answers are the batch run's."""
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "net.py").write_text(CLIENT)
+    (pkg / "use.py").write_text(USES)
+    inference.release_caches()
+    before = (gc.isenabled(), gc.get_threshold())
+    codes = [d.code for d in check_file(str(pkg / "use.py")).diagnostics]
+    assert codes == ["GCL101"]  # the client, found through net.py
+    assert (gc.isenabled(), gc.get_threshold()) == before
+    assert inference.parsed_module(str(pkg / "net.py"), (pkg / "net.py").read_bytes()) is None
+    assert not inference._MODULES
+    assert inference._resolve_definition.cache_info().currsize == 0
+    assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == codes
+    gc.disable()  # a host that paused its collector finds it paused
+    try:
+        assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == codes
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    inference.release_caches()

@@ -24,6 +24,7 @@ from gclint.analysis.inference import (
     import_base,
     is_file,
     is_project_import,
+    keeps_trees,
     project_package,
     recording,
     resolve_definition,
@@ -266,6 +267,7 @@ _IMPORTED_TYPES_MAX = 16_384
 _UNKNOWN = object()
 _FOREIGN_FACTS: dict[tuple[str, int, tuple[str, ...]], ResourceFacts] = {}
 _FOREIGN_FACTS_MAX = 128
+keeps_trees(_FOREIGN_FACTS.clear)
 
 
 class ResourceFacts:
