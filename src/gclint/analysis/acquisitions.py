@@ -476,6 +476,7 @@ class ResourceFacts:
             if len(_FOREIGN_FACTS) >= _FOREIGN_FACTS_MAX:
                 _FOREIGN_FACTS.clear()
             ctx = Context(definition.tree, definition.path, self.ctx.config)
+            ctx.scopes.walrus = definition.walrus  # no ``:=``: bindings from statements only
             foreign = _FOREIGN_FACTS[key] = ResourceFacts(ctx, nested=True)
         chain = [definition.tree]
         foreign._busy += 1  # its recursion guards stand while these run

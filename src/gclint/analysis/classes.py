@@ -98,12 +98,11 @@ class ClassInfo:
 
     def cycle_stores(self) -> list[Store]:
         """Stores that make a cycle the class does not take down itself (see `managed`)."""
+        cycles = [s for s in self.stores if s.kind in (Kind.SELF, Kind.BOUND, Kind.CHILD)]
+        if not cycles:
+            return cycles  # most classes: no need to look at what they reset
         managed = self.managed()
-        return [
-            s
-            for s in self.stores
-            if s.kind in (Kind.SELF, Kind.BOUND, Kind.CHILD) and s.attr not in managed
-        ]
+        return [s for s in cycles if s.attr not in managed]
 
     def managed(self) -> set[str]:
         """Attributes the class itself resets outside ``__init__``: ``self.x = None``,

@@ -119,6 +119,7 @@ class Definition:
     path: str
     tree: ast.Module
     node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+    walrus: bool = True  # whether the module's text has ``:=`` (see `gclint.analysis.scopes`)
 
 
 def project_root(path: str) -> str | None:
@@ -200,6 +201,12 @@ def _parse_module(path: str, mtime: float) -> ast.Module | None:
             _DIGESTS[path] = ((st.st_mtime_ns, st.st_size), statement_digest(raw, tree))
     _remember(path, _Parsed(mtime, raw, tree))
     return tree
+
+
+def _has_walrus(path: str) -> bool:
+    """Whether the kept bytes of `path` contain ``:=`` (True when they are not kept)."""
+    found = _MODULES.get(path)
+    return found is None or found.raw is None or b":=" in found.raw
 
 
 def _parse_quietly(raw: bytes, path: str) -> ast.Module:
@@ -401,7 +408,7 @@ def _lookup(module: str, name: str, depth: int) -> Definition | None:
         return None
     node = found[0]
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return Definition(module, tree, node)
+        return Definition(module, tree, node, _has_walrus(module))
     if isinstance(node, ast.ImportFrom):  # a re-export: follow it
         alias = next(a for a in node.names if (a.asname or a.name) == name)
         base = "." * node.level + (node.module or "")
