@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import dataclasses
 import gc
 import io
@@ -133,12 +134,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
     relax_gc_for_batch()  # the `gclint` process itself: see relax_gc_for_batch
     try:
-        return _main(sys.argv[1:])
+        code = _main(sys.argv[1:])
     finally:
         # What the run kept (parsed modules of the project) is freed at exit anyway; freezing it
         # spares the collector's passes at interpreter shutdown over that heap (3 s of 11 on
         # twisted).
         gc.freeze()
+    return _exit_now(code)
+
+
+def _exit_now(code: int) -> int:
+    """End the process without tearing down its heap (as mypy does): everything is written and
+    flushed, nothing is left to clean up, and freeing the kept project modules one by one at
+    interpreter shutdown cost 0.2 s of a corpus run. Returns only when standard output cannot
+    be flushed for another reason than a closed pipe, so that the usual exit reports it."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (``| head``): as `_main` does
+        code = EXIT_ERROR
+    except (OSError, ValueError):
+        return code
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.flush()
+    os._exit(code)
 
 
 def _main(argv: Sequence[str]) -> int:
