@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import os
 import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
@@ -239,6 +240,10 @@ def test_a_host_process_keeps_no_tree_across_files(tmp_path: Path) -> None:
     assert not inference._MODULES
     assert inference._resolve_definition.cache_info().currsize == 0
     assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == codes
+    # an edit of the imported module between two checks is seen by the next one
+    (pkg / "net.py").write_text(CLIENT.replace("self.sock.close()", "self.sock = None"))
+    assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == []
+    (pkg / "net.py").write_text(CLIENT)
     gc.disable()  # a host that paused its collector finds it paused
     try:
         assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == codes
@@ -246,3 +251,36 @@ def test_a_host_process_keeps_no_tree_across_files(tmp_path: Path) -> None:
     finally:
         gc.enable()
     inference.release_caches()
+
+
+def test_a_batch_run_imports_a_module_it_just_checked_without_parsing_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pkg = tmp_path / "app"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "net.py").write_text(CLIENT)
+    (pkg / "use.py").write_text(USES)
+    parsed: list[str] = []
+    real = inference._parse_quietly
+
+    def counting(raw: bytes, path: str) -> ast.Module:
+        parsed.append(os.path.basename(path))
+        return real(raw, path)
+
+    monkeypatch.setattr(inference, "_parse_quietly", counting)
+    monkeypatch.setattr(_Batch, "on", True)
+    inference.release_caches()
+    try:
+        check_file(str(pkg / "net.py"))  # checked first, then imported by use.py
+        assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == ["GCL101"]
+        assert parsed == []  # net.py's checked tree answered the import
+        # other bytes at the same path are parsed again, never answered from the kept tree
+        inference.release_trees()
+        check_file(str(pkg / "net.py"))
+        (pkg / "net.py").write_text(CLIENT + "\n\ndef helper():\n    return 1\n")
+        found = inference.resolve_definition(".net.helper", str(pkg))
+        assert found is not None
+        assert parsed == ["net.py"]
+    finally:
+        inference.release_caches()

@@ -24,7 +24,13 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from gclint.analysis.inference import Inference, parsed_module, release_trees
+from gclint.analysis.inference import (
+    Inference,
+    forget_stamps,
+    offer_checked,
+    parsed_module,
+    release_trees,
+)
 from gclint.analysis.walk import current_index, indexed
 from gclint.config import Config
 from gclint.context import Context
@@ -261,6 +267,7 @@ def host_file_gc() -> Iterator[None]:
         yield
     finally:
         release_trees()
+        forget_stamps()  # the next file's check sees the files as they are then
         if Inference.builds != builds:
             Inference.release_project_modules()
             if enabled:
@@ -436,6 +443,7 @@ def _check_text(
     """`check_text`; with the file's `raw` bytes, a tree import resolution already parsed from
     the same bytes is used instead of parsing again (503 of 3,139 files on the corpus)."""
     tree = parsed_module(path, raw) if raw is not None else None
+    offer = tree is None and raw is not None and _Batch.on  # see `offer_checked`
     if tree is None:
         try:
             with relaxed_gc():
@@ -444,6 +452,8 @@ def _check_text(
             return [error_diagnostic(path, err.code, err.message, err.line, err.col)]
     try:
         diagnostics = to_character_columns(check_tree(tree, path, config, text=text), text)
+        if offer and raw is not None:
+            offer_checked(path, raw, tree)
         return filter_noqa(diagnostics, text, tree) if noqa else diagnostics
     except Exception as exc:  # a bug outside any one rule: this file only, never the run
         detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -28,6 +28,7 @@ from gclint.analysis.inference import (
     project_package,
     recording,
     resolve_definition,
+    unchanged,
 )
 from gclint.analysis.ownership import Effect, Outcome, track
 from gclint.analysis.resources import (
@@ -453,7 +454,7 @@ class ResourceFacts:
         base, parts = import_base(qual, directory)  # same import from anywhere in the project
         key = (".".join(parts), base, self.ctx.config.extra_resource_factories)
         known = _IMPORTED_TYPES.get(key)
-        if known is not None:
+        if known is not None and unchanged(known[1]):  # no file it came from was edited since
             depend_on_all(known[1])  # the files this answer came from
             return known[0]
         if len(_IMPORTED_TYPES) > _IMPORTED_TYPES_MAX:
