@@ -6,7 +6,7 @@ import ast
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, TypeVar, cast
 
-from gclint.analysis.scopes import SCOPE_TYPES, Scopes
+from gclint.analysis.scopes import SCOPE_TYPE_SET, Scopes
 from gclint.diagnostics import Diagnostic, Fix, Range
 
 if TYPE_CHECKING:
@@ -32,10 +32,10 @@ class Context:
         self.config = config
         self.scopes = Scopes(tree, text)
         self.ancestors: list[ast.AST] = []
+        self.scope_stack: list[ast.AST] = []  # the scopes among `ancestors` (kept by the engine)
         self.diagnostics: list[Diagnostic] = []
         self._shared: dict[object, object] = {}
         self._mentions: dict[tuple[str, ...], bool] = {}
-        self._chains: dict[int, list[ast.AST]] = {}  # scope -> the scopes enclosing it, itself last
 
     def shared(self, factory: Callable[[Context], T]) -> T:
         """One `factory(self)` per file, shared by every rule that asks for it."""
@@ -54,8 +54,8 @@ class Context:
         """
         self._shared.clear()
         self._mentions.clear()
-        self._chains.clear()
         self.ancestors.clear()
+        self.scope_stack.clear()
 
     def mentions(self, *needles: str) -> bool:
         """Whether the module's text contains any of `needles` (True when the text is unknown)."""
@@ -73,20 +73,10 @@ class Context:
         A function's decorators, defaults and annotations are evaluated in the enclosing scope,
         but names in them are rare enough in rules' questions that the body's chain is used.
         """
-        ancestors = self.ancestors
-        chain: list[ast.AST] = []
-        for i in range(len(ancestors) - 1, -1, -1):  # the innermost enclosing scope
-            inner = ancestors[i]
-            if isinstance(inner, SCOPE_TYPES):
-                known = self._chains.get(id(inner))
-                if known is None or known[-1] is not inner:
-                    known = [a for a in ancestors[: i + 1] if isinstance(a, SCOPE_TYPES)]
-                    self._chains[id(inner)] = known
-                chain = list(known)  # a scope's own chain never changes: computed once
-                break
+        chain = self.scope_stack[:]  # the engine keeps the enclosing scopes as it walks
         if (
             node is not None
-            and isinstance(node, SCOPE_TYPES)
+            and type(node) in SCOPE_TYPE_SET
             and (not chain or chain[-1] is not node)
         ):
             chain.append(node)

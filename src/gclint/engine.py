@@ -31,6 +31,7 @@ from gclint.analysis.inference import (
     parsed_module,
     release_trees,
 )
+from gclint.analysis.scopes import SCOPE_TYPE_SET
 from gclint.analysis.walk import current_index, indexed
 from gclint.config import Config
 from gclint.context import Context
@@ -337,7 +338,7 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
             except Exception as exc:  # isolate one rule's failure (RecursionError included)
                 fail(rule, node, exc)
 
-    ancestors = ctx.ancestors
+    ancestors, scopes = ctx.ancestors, ctx.scope_stack  # `scopes`: the scopes among ancestors
     enter, leave = dispatcher.enter, dispatcher.leave
     if dispatcher.rules:
         index = current_index()
@@ -364,16 +365,22 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
             while closing and closing[-1] <= i:
                 closing.pop()
                 done = ancestors.pop()
+                if scopes and scopes[-1] is done:
+                    scopes.pop()
                 if type(done) in leave:
                     call(leave, done)
             if type(node) in enter:
                 call(enter, node)
             ancestors.append(node)
+            if type(node) in SCOPE_TYPE_SET:
+                scopes.append(node)
             closing.append(end)
             i += 1
         while closing:
             closing.pop()
             done = ancestors.pop()
+            if scopes and scopes[-1] is done:
+                scopes.pop()
             if type(done) in leave:
                 call(leave, done)
 

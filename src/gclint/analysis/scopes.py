@@ -32,6 +32,7 @@ SCOPE_TYPES: tuple[type[ast.AST], ...] = (
     ast.DictComp,
     ast.GeneratorExp,
 )
+SCOPE_TYPE_SET: frozenset[type[ast.AST]] = frozenset(SCOPE_TYPES)  # exact types, for `in`
 FUNCTION_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
 _BUILTINS = frozenset(dir(builtins))
 

@@ -121,38 +121,76 @@ def child_fields(node_type: type[ast.AST]) -> tuple[tuple[str, bool | None], ...
     return found
 
 
+# The layout of one node type is a function written for it (its fields unrolled: no loop over
+# field names, no test of what a field holds that the signature already says), made the first
+# time a node of that type is laid out. A node type without node-valued fields (a leaf: `Name`,
+# `Constant`) is laid out by its parent without a call. They are module-level functions, not
+# closures: a recursive closure is a reference cycle (the function and its own cell) that would
+# keep `order`, and with it the whole tree, alive until the cyclic collector runs.
+_Layer = Any  # (node, order, ends) -> None
+_LAYERS: dict[type[ast.AST], _Layer] = {}
+_LEAVES: set[type[ast.AST]] = set()
+
+
 def _lay(node: ast.AST, order: list[ast.AST], ends: list[int]) -> None:
-    # A module-level function, not a closure: a recursive closure is a reference cycle (the
-    # function and its own cell) that would keep `order`, and with it the whole tree, alive until
-    # the cyclic collector runs. Leaves (no node-valued field) are laid out without a call.
-    i = len(order)
+    layer = _LAYERS.get(type(node)) or _make_layer(type(node))
+    layer(node, order, ends)
+
+
+def _lay_leaf(node: ast.AST, order: list[ast.AST], ends: list[int]) -> None:
     order.append(node)
-    ends.append(0)
-    get = _CHILD_FIELDS.get
-    for name, many in get(type(node)) or child_fields(type(node)):
-        value: Any = getattr(node, name, None)
+    ends.append(len(order))
+
+
+def _make_layer(node_type: type[ast.AST]) -> _Layer:
+    fields = child_fields(node_type)
+    if not fields:
+        _LEAVES.add(node_type)
+        _LAYERS[node_type] = _lay_leaf
+        return _lay_leaf
+    one = (
+        "if v is not None:\n"
+        "{i}    if type(v) in LEAVES:\n"
+        "{i}        order.append(v)\n"
+        "{i}        ends.append(len(order))\n"
+        "{i}    else:\n"
+        "{i}        (LAYERS.get(type(v)) or make(type(v)))(v, order, ends)"
+    )
+    lines = [
+        "def layer(node, order, ends):",
+        "    i = len(order)",
+        "    order.append(node)",
+        "    ends.append(0)",
+    ]
+    for name, many in fields:
         if many:
-            for item in value:
-                if item is not None:
-                    if get(type(item)) == ():
-                        order.append(item)
-                        ends.append(len(order))
-                    else:
-                        _lay(item, order, ends)
-        elif many is None:
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, _AST):
-                        _lay(item, order, ends)
-            elif isinstance(value, _AST):
-                _lay(value, order, ends)
-        elif value is not None:
-            if get(type(value)) == ():
-                order.append(value)
-                ends.append(len(order))
-            else:
-                _lay(value, order, ends)
-    ends[i] = len(order)
+            lines.append(f"    for v in node.{name}:")
+            lines.append("        " + one.format(i="        "))
+        elif many is None:  # the signature does not say: look at the value
+            lines += [
+                f"    v = getattr(node, {name!r}, None)",
+                "    if type(v) is list:",
+                "        for x in v:",
+                "            if isinstance(x, AST):",
+                "                lay(x, order, ends)",
+                "    elif isinstance(v, AST):",
+                "        lay(v, order, ends)",
+            ]
+        else:
+            lines.append(f"    v = node.{name}")
+            lines.append("    " + one.format(i="    "))
+    lines.append("    ends[i] = len(order)")
+    namespace: dict[str, Any] = {
+        "LAYERS": _LAYERS,
+        "LEAVES": _LEAVES,
+        "make": _make_layer,
+        "lay": _lay,
+        "AST": _AST,
+    }
+    exec("\n".join(lines), namespace)  # noqa: S102 - code made from the node type's own fields
+    layer: _Layer = namespace["layer"]
+    _LAYERS[node_type] = layer
+    return layer
 
 
 def _layout_iterative(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
