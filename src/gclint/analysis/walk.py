@@ -187,7 +187,7 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
         "lay": _lay,
         "AST": _AST,
     }
-    exec("\n".join(lines), namespace)  # noqa: S102 - code made from the node type's own fields
+    exec("\n".join(lines), namespace)  # code made from the node type's own fields
     layer: _Layer = namespace["layer"]
     _LAYERS[node_type] = layer
     return layer
