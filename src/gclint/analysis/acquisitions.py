@@ -22,9 +22,9 @@ from gclint.analysis.inference import (
     Stamp,
     depend_on_all,
     import_base,
-    is_file,
     is_project_import,
     keeps_trees,
+    module_name,
     project_package,
     recording,
     resolve_definition,
@@ -178,18 +178,6 @@ def _call_name(call: ast.Call) -> str:
         return ast.unparse(call.func)
     except (RecursionError, ValueError):  # pragma: no cover - pathological trees
         return "call"
-
-
-def module_name(path: str) -> str:
-    """The dotted module name of a file: its package path, or its bare name (``gzip``)."""
-    parts = [os.path.splitext(os.path.basename(path))[0]]
-    directory = os.path.dirname(os.path.abspath(path))
-    while is_file(os.path.join(directory, "__init__.py")):
-        parts.append(os.path.basename(directory))
-        directory = os.path.dirname(directory)
-    if parts[0] == "__init__":
-        parts = parts[1:]
-    return ".".join(reversed(parts))
 
 
 _IN_MEMORY_STREAMS = ("BytesIO", "StringIO")

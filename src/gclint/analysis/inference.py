@@ -89,6 +89,7 @@ def forget_stamps() -> None:
     """Stamp files afresh from now on (a host process, between two files it checks: the files
     may have been edited in between)."""
     _STAMPS.clear()
+    _PACKAGES.clear()
 
 
 def depend_on_all(paths: dict[str, Stamp]) -> None:
@@ -127,9 +128,6 @@ def _isfile(path: str) -> bool:
     return _STAMPS.get(path) is not None if _recorder.stack else os.path.isfile(path)
 
 
-is_file = _isfile
-
-
 @dataclass(frozen=True)
 class Definition:
     """A ``def``/``class`` found in another module: its file and its `ast` node there."""
@@ -140,29 +138,52 @@ class Definition:
     walrus: bool = True  # whether the module's text has ``:=`` (see `gclint.analysis.scopes`)
 
 
+# The packages enclosing each directory, with the paths looked at to know it (replayed into the
+# running check's dependencies): asked for every checked file and every imported module.
+_PACKAGES: dict[str, tuple[tuple[str, ...], dict[str, Stamp]]] = {}
+
+
+def package_parts(directory: str) -> tuple[str, ...]:
+    """The names of the packages enclosing the absolute `directory`, innermost first: the
+    directories up from it that hold an ``__init__.py`` (``app/db`` -> ``("db", "app")``)."""
+    found = _PACKAGES.get(directory)
+    if found is None:
+        with recording() as consulted:
+            parts: list[str] = []
+            current = directory
+            while _isfile(os.path.join(current, "__init__.py")):
+                parts.append(os.path.basename(current))
+                parent = os.path.dirname(current)
+                if parent == current:
+                    break
+                current = parent
+        found = _PACKAGES[directory] = (tuple(parts), consulted)
+    else:
+        depend_on_all(found[1])
+    return found[0]
+
+
 def project_root(path: str) -> str | None:
     """The directory holding the file's top-level package (what `import pkg` needs)."""
     directory = os.path.dirname(os.path.abspath(path))
-    found = None
-    while _isfile(os.path.join(directory, "__init__.py")):
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        found, directory = parent, parent
-    return found
+    parts = package_parts(directory)
+    for _ in parts:
+        directory = os.path.dirname(directory)
+    return directory if parts else None
 
 
 def project_package(path: str) -> str | None:
     """The top-level package a file belongs to (walking up directories with __init__.py)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    top = None
-    while _isfile(os.path.join(directory, "__init__.py")):
-        top = os.path.basename(directory)
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            break
-        directory = parent
-    return top
+    parts = package_parts(os.path.dirname(os.path.abspath(path)))
+    return parts[-1] if parts else None
+
+
+def module_name(path: str) -> str:
+    """The dotted module name of a file: its package path, or its bare name (``gzip``)."""
+    stem = os.path.splitext(os.path.basename(path))[0]
+    parts = package_parts(os.path.dirname(os.path.abspath(path)))
+    names = [*reversed(parts), stem] if stem != "__init__" else list(reversed(parts))
+    return ".".join(names)
 
 
 def is_project_import(qualname: str, importer: str, package: str | None) -> bool:
@@ -183,6 +204,10 @@ class _Parsed:
     mtime: float
     raw: bytes | None
     tree: ast.Module | None
+    walrus: bool = True  # whether `raw` has ``:=`` (True when unknown)
+
+    def __post_init__(self) -> None:
+        self.walrus = self.raw is None or b":=" in self.raw
 
 
 # Project modules parsed for import resolution, most recently used last. A file checked after
@@ -245,7 +270,7 @@ def offer_checked(path: str, raw: bytes, tree: ast.Module) -> None:
 def _has_walrus(path: str) -> bool:
     """Whether the kept bytes of `path` contain ``:=`` (True when they are not kept)."""
     found = _MODULES.get(path)
-    return found is None or found.raw is None or b":=" in found.raw
+    return found is None or found.walrus
 
 
 def _parse_quietly(raw: bytes, path: str) -> ast.Module:
@@ -346,7 +371,7 @@ def release_caches() -> None:
     """Drop the per-process caches of project modules (registered to run at exit: a large heap
     left for interpreter shutdown costs its collector passes in the host process, e.g. flake8)."""
     release_trees()
-    _STAMPS.clear()
+    forget_stamps()
     _DIGESTS.clear()
 
 
