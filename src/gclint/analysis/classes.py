@@ -22,7 +22,7 @@ import ast
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from gclint.analysis.flow import FUNCTION_TYPES
 from gclint.analysis.walk import walk, walk_typed
@@ -42,6 +42,7 @@ IMPLICIT_CLASS_METHODS = frozenset({"__init_subclass__", "__class_getitem__", "_
 
 
 _STORE_NODES = (ast.Assign, ast.AnnAssign, ast.Call)  # what `_stores_in` looks at
+_SELF_TARGETS = (ast.Attribute, ast.Subscript)  # ``self.x = ...``, ``self.x[k] = ...``
 
 
 class Kind(enum.Enum):
@@ -211,8 +212,20 @@ class ClassModel:
             me = self_name(method)
             if me is None:
                 continue
-            closures = self.closures_on_self(method, me)
+            closures: dict[str, ast.AST] | None = None  # made when a store needs it
             for node in walk_typed(method, _STORE_NODES):
+                # what cannot be a store on self is passed over here (most calls and assignments)
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    if type(func) is not ast.Attribute or func.attr not in CONTAINER_STORES:
+                        continue
+                elif isinstance(node, ast.Assign):
+                    if not any(type(t) in _SELF_TARGETS for t in node.targets):
+                        continue
+                elif type(cast(ast.AnnAssign, node).target) not in _SELF_TARGETS:
+                    continue  # an annotated name
+                if closures is None:
+                    closures = self.closures_on_self(method, me)
                 yield from self._stores_in(info, method, me, node, closures)
 
     def _stores_in(

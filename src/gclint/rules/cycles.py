@@ -6,7 +6,7 @@ import ast
 from typing import TYPE_CHECKING, ClassVar
 
 from gclint.analysis.classes import ClassModel, Kind, enclosing_class, self_name
-from gclint.analysis.flow import walk_shallow, walk_shallow_of
+from gclint.analysis.flow import walk_shallow
 from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
@@ -435,13 +435,25 @@ class StrongBackReference(Rule):
                     detail=f"{store.detail} keeps a strong reference back to this object",
                 )
 
-    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        # the edges each function's own statements make, by function (as the walk meets them)
+        self._edges: dict[int, list[tuple[tuple[str, str, str], ast.AST]]] = {}
+
+    def _collect(self, stmt: ast.Assign | ast.Expr) -> None:
+        scopes = self.ctx.scope_stack
+        owner = scopes[-1] if scopes else None  # a statement of this function, not a nested one
+        if isinstance(owner, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            edges = _strong_edges(stmt)
+            if edges:
+                self._edges.setdefault(id(owner), []).extend((edge, stmt) for edge in edges)
+
+    visit_Assign = _collect
+    visit_Expr = _collect
+
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``child.attr = owner`` plus ``owner.<x> = child`` / ``owner.<xs>.append(child)``."""
-        found = [
-            (edge, stmt)
-            for stmt in walk_shallow_of(node.body, _EDGE_STATEMENTS)
-            for edge in _strong_edges(stmt)
-        ]
+        found = self._edges.pop(id(node), [])
         if not _has_mutual_pair([edge for edge, _stmt in found]):
             return  # the class model (what the class manages) only for a candidate pair
         cls = enclosing_class(self.ctx.ancestors)
@@ -461,10 +473,7 @@ class StrongBackReference(Rule):
                         f"(the other edge at line {getattr(other, 'lineno', '?')})",
                     )
 
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-
-_EDGE_STATEMENTS = (ast.Assign, ast.Expr)  # what `_strong_edges` looks at
+    leave_AsyncFunctionDef = leave_FunctionDef
 
 
 def _has_mutual_pair(edges: list[tuple[str, str, str]]) -> bool:
