@@ -48,11 +48,22 @@ DEEP_STACK_SIZE = 512 * 1024 * 1024  # reserved, not committed: only touched pag
 
 
 def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
+    if not config.per_file_ignores:  # the same for every file: once per configuration
+        return list(_selected(config, tuple(REGISTRY.rules)))
     return [
         rule
         for rule in REGISTRY
         if rule.status is Status.IMPLEMENTED and config.is_selected(rule.code, path)
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _selected(config: Config, _codes: tuple[str, ...]) -> tuple[type[Rule], ...]:
+    return tuple(
+        rule
+        for rule in REGISTRY
+        if rule.status is Status.IMPLEMENTED and config.is_selected(rule.code)
+    )
 
 
 def error_diagnostic(path: str, code: str, message: str, line: int = 1, col: int = 0) -> Diagnostic:
@@ -325,13 +336,16 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
             report(rule_type, None, exc)
     dispatcher = _Dispatcher(instances)
 
+    dropped: set[int] = set()  # the rules that failed on this file
+
     def fail(rule: Rule, node: ast.AST | None, exc: BaseException) -> None:
         report(rule, node, exc)
-        dispatcher.drop(rule)
+        dropped.add(id(rule))
+        dispatcher.drop(rule)  # new tables: the list being run is not changed under `call`
 
     def call(table: dict[type[ast.AST], list[tuple[Rule, Handler]]], node: ast.AST) -> None:
-        for rule, handler in list(table.get(type(node), ())):
-            if rule not in dispatcher.rules:
+        for rule, handler in table[type(node)]:  # the caller checked that the type is there
+            if dropped and id(rule) in dropped:
                 continue
             try:
                 handler(node)
