@@ -230,6 +230,20 @@ def test_symlink_loop_terminates(project: Path, gclint: Runner) -> None:
     assert result.stdout.count("GCL401") == 1
 
 
+def test_each_file_is_checked_once(project: Path, gclint: Runner) -> None:
+    """Overlapping paths, a path spelt another way, a link to a file and a linked directory:
+    one report per real file (the first path it was met at)."""
+    (project / "pkg" / "alias.py").symlink_to(project / "pkg" / "bad.py")
+    (project / "other").symlink_to(project / "pkg", target_is_directory=True)
+    result = gclint("check", "pkg", "pkg/bad.py", "./pkg/bad.py", "other/bad.py", "pkg/../pkg")
+    assert result.returncode == 1
+    assert result.stdout.count("GCL401") == 1, result.stdout
+    assert result.stdout.startswith("pkg/alias.py:")  # sorted before bad.py in pkg/
+    alone = gclint("check", "pkg/bad.py", "pkg/alias.py")
+    assert alone.stdout.count("GCL401") == 1
+    assert alone.stdout.startswith("pkg/bad.py:")
+
+
 def test_version(gclint: Runner) -> None:
     from gclint import __version__
 

@@ -41,9 +41,17 @@ def discover(
     even if it matches an exclude pattern, unless `force_exclude` (as pre-commit wants).
     """
     seen: set[str] = set()
+    directories: dict[str, str] = {}  # directory -> its real path (one realpath per directory)
 
     def once(path: str) -> bool:
-        key = os.path.realpath(path)
+        if os.path.islink(path):
+            key = os.path.realpath(path)
+        else:  # the real path of its directory, and its own name
+            directory, name = os.path.split(path)
+            real = directories.get(directory)
+            if real is None:
+                real = directories[directory] = os.path.realpath(directory or ".")
+            key = os.path.join(real, name)
         if key in seen:
             return False
         seen.add(key)

@@ -553,7 +553,7 @@ class ResourceFacts:
         release = frozenset(m for m in ("close", "aclose") if m in methods)
         result: ResourceType | None = None
         module_chain = chain[:1]
-        in_memory = _in_memory_attributes(cls)
+        in_memory = _in_memory_attributes(cls) if release else set()  # a walk of the class
         if release and any(_releases_held(methods[name], in_memory) for name in release):
             result = ResourceType("user", f"'{cls.name}' object", release)
         if result is None:
