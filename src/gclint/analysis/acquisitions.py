@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
 
 from gclint.analysis.classes import self_name
-from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow
+from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow, walk_shallow_of
 from gclint.analysis.inference import (
     Inference,
     Stamp,
@@ -40,7 +40,7 @@ from gclint.analysis.resources import (
     RESOURCE_METHODS,
     ResourceType,
 )
-from gclint.analysis.walk import children, walk
+from gclint.analysis.walk import children, walk, walk_typed
 
 if TYPE_CHECKING:
     from gclint.context import Context
@@ -181,6 +181,10 @@ def _call_name(call: ast.Call) -> str:
 
 
 _IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
+_YIELDS = (ast.Yield, ast.YieldFrom)
+_RETURNS = (ast.Yield, ast.YieldFrom, ast.Return)
+_ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+_NAMES = (ast.Name,)
 
 
 def _in_memory_attributes(cls: ast.ClassDef) -> set[str]:
@@ -589,7 +593,7 @@ class ResourceFacts:
             return None
         inner = [*chain[:1], func]
         returns: list[ast.Return] = []
-        for node in walk_shallow(func.body):
+        for node in walk_shallow_of(func.body, _RETURNS):
             if isinstance(node, (ast.Yield, ast.YieldFrom)):
                 return None
             if isinstance(node, ast.Return):
@@ -676,7 +680,7 @@ class ResourceFacts:
         body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
         info = self.ctx.scopes.info(scope)
         skip = info.declared_global | info.declared_nonlocal
-        for node in walk_shallow(body):
+        for node in walk_shallow_of(body, _ASSIGNMENTS):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
             elif isinstance(node, ast.AnnAssign) and node.value is not None:
@@ -698,20 +702,17 @@ class ResourceFacts:
         names: set[str] = set()
         if isinstance(scope, ast.Module):
             return names  # module level: handled by global_uses
-        for node in walk_shallow(body):
-            if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
-                names.update(s.id for s in walk(node) if isinstance(s, ast.Name))
+        for node in walk_shallow_of(body, SCOPE_BOUNDARIES):
+            names.update(s.id for s in walk_typed(node, _NAMES) if isinstance(s, ast.Name))
         return names
 
     def global_uses(self) -> set[str]:
         """Names used inside any function or class of the module (module-level globals)."""
         if self._global_uses is None:
             used: set[str] = set()
-            for node in walk(self.ctx.tree):
-                if isinstance(node, SCOPE_BOUNDARIES):
-                    for sub in walk(node):
-                        if isinstance(sub, ast.Name):
-                            used.add(sub.id)
+            # the outermost functions and classes hold every nested one
+            for node in walk_shallow_of(self.ctx.tree.body, SCOPE_BOUNDARIES):
+                used.update(s.id for s in walk_typed(node, _NAMES) if isinstance(s, ast.Name))
             self._global_uses = used
         return self._global_uses
 
@@ -727,11 +728,7 @@ class ResourceFacts:
             return found  # acquired for the context manager, released by __exit__
         first_yield = None
         if isinstance(scope, FUNCTION_TYPES) and is_contextmanager(scope):
-            lines = [
-                n.lineno
-                for n in walk_shallow(scope.body)
-                if isinstance(n, (ast.Yield, ast.YieldFrom))
-            ]
+            lines = [cast(ast.expr, n).lineno for n in walk_shallow_of(scope.body, _YIELDS)]
             first_yield = min(lines) if lines else None
         module_level = isinstance(scope, ast.Module)
         body: list[ast.stmt] = (
