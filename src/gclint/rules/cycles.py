@@ -6,8 +6,8 @@ import ast
 from typing import TYPE_CHECKING, ClassVar
 
 from gclint.analysis.classes import ClassModel, Kind, enclosing_class, self_name
-from gclint.analysis.flow import walk_shallow
-from gclint.analysis.walk import children, walk
+from gclint.analysis.flow import walk_shallow, walk_shallow_of
+from gclint.analysis.walk import children, walk, walk_typed
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
 
@@ -915,11 +915,13 @@ class ExceptionOrFrameKept(Rule):
         if not node.name:
             return
         name = node.name
+        candidates = [stmt for stmt in walk_shallow(node.body) if _stores_beyond(stmt, name)]
+        if not candidates:
+            return  # what the class resets is looked at only for a store
         cls = enclosing_class(self.ctx.ancestors)
         managed = _model(self.ctx).info(cls).managed() if cls is not None else set()
-        for stmt in walk_shallow(node.body):
-            stored = _stores_beyond(stmt, name) and _first_attr_of(stmt) not in managed
-            if stored:
+        for stmt in candidates:
+            if _first_attr_of(stmt) not in managed:
                 self.report(
                     stmt,
                     text=ast.unparse(stmt).splitlines()[0],
@@ -932,7 +934,7 @@ class ExceptionOrFrameKept(Rule):
             return
         chain = self.ctx.scope_chain(node)
         handlers: dict[str, list[ast.ExceptHandler]] | None = None
-        for stmt in walk_shallow(node.body):
+        for stmt in walk_shallow_of(node.body, (ast.Assign,)):
             if not (
                 isinstance(stmt, ast.Assign)
                 and len(stmt.targets) == 1
@@ -1483,6 +1485,8 @@ class WeakrefDereferenceUnchecked(Rule):
         cls = enclosing_class(self.ctx.ancestors)
         self_refs = self._weak_attrs(cls) if cls is not None else set()
         me = self_name(node) if cls is not None else None
+        if not refs and not (self_refs and me):
+            return  # no weak reference this function could dereference
         seen: dict[str, ast.AST] = {}
         for sub in _in_order(node.body):
             if not (isinstance(sub, ast.Call) and not sub.args and not sub.keywords):
@@ -1518,7 +1522,7 @@ class WeakrefDereferenceUnchecked(Rule):
     def _weak_names(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
         chain = self.ctx.scope_chain(function)
         names = set()
-        for sub in walk_shallow(function.body):
+        for sub in walk_shallow_of(function.body, (ast.Assign,)):
             if (
                 isinstance(sub, ast.Assign)
                 and len(sub.targets) == 1
@@ -1539,7 +1543,7 @@ class WeakrefDereferenceUnchecked(Rule):
     def _find_weak_attrs(self, cls: ast.ClassDef) -> set[str]:
         chain = [self.ctx.tree]
         attrs = set()
-        for sub in walk(cls):
+        for sub in walk_typed(cls, (ast.Assign,)):
             if (
                 isinstance(sub, ast.Assign)
                 and isinstance(sub.value, ast.Call)

@@ -7,7 +7,13 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts, is_detached
-from gclint.analysis.flow import FUNCTION_TYPES, protected_by_try, same_expression, walk_shallow
+from gclint.analysis.flow import (
+    FUNCTION_TYPES,
+    protected_by_try,
+    same_expression,
+    walk_shallow,
+    walk_shallow_of,
+)
 from gclint.analysis.resources import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.analysis.walk import children, walk
 from gclint.diagnostics import FixSafety
@@ -674,6 +680,13 @@ class CloseNotExceptionSafe(_ScopeFindings):
     truth = leak_truth()
 
 
+def _cleanup_label(handler: ast.ExceptHandler | None) -> str:
+    """How a cleanup block is named in a message: ``finally:``, ``except OSError:``."""
+    if handler is None:
+        return "finally:"
+    return f"except {ast.unparse(handler.type) if handler.type else ''}".rstrip() + ":"
+
+
 @register
 class FinallyUsesUnboundResource(Rule):
     """
@@ -901,13 +914,13 @@ class FinallyUsesUnboundResource(Rule):
     visit_TryStar = visit_Try
 
     def _check(self, node: ast.Try) -> None:
-        cleanups = [("finally:", node.finalbody)] + [
-            (f"except {ast.unparse(h.type) if h.type else ''}".rstrip() + ":", h.body)
-            for h in node.handlers
+        cleanups: list[tuple[ast.ExceptHandler | None, list[ast.stmt]]] = [
+            (None, node.finalbody),
+            *((h, h.body) for h in node.handlers),
         ]
-        if not any(body for _label, body in cleanups):
+        if not any(body for _handler, body in cleanups):
             return
-        for stmt in walk_shallow(node.body):
+        for stmt in walk_shallow_of(node.body, (ast.Assign,)):
             if not (
                 isinstance(stmt, ast.Assign)
                 and len(stmt.targets) == 1
@@ -918,19 +931,20 @@ class FinallyUsesUnboundResource(Rule):
             if not isinstance(value, ast.Call):
                 continue
             name = stmt.targets[0].id
-            if self._bound_before(name, node):
-                continue
-            for label, body in cleanups:
+            for handler, body in cleanups:
                 close = self._unguarded_cleanup(name, body)
-                if close is not None:
-                    self.report(
-                        value,
-                        name=name,
-                        label=ast.unparse(value.func),
-                        block=label,
-                        close_line=close.lineno,
-                    )
-                    break
+                if close is None:
+                    continue
+                if self._bound_before(name, node):
+                    break  # bound when the try starts: never unbound in the cleanup
+                self.report(
+                    value,
+                    name=name,
+                    label=ast.unparse(value.func),
+                    block=_cleanup_label(handler),
+                    close_line=close.lineno,
+                )
+                break
 
     def _bound_before(self, name: str, try_node: ast.Try) -> bool:
         """Whether `name` may be bound when `try_node` starts (a parameter, an earlier
@@ -950,7 +964,7 @@ class FinallyUsesUnboundResource(Rule):
             return True  # module level: a NameError, and globals may come from anywhere
         body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
         start = (try_node.lineno, try_node.col_offset)
-        for sub in walk_shallow(body):
+        for sub in walk_shallow_of(body, (ast.Name,)):
             if (
                 isinstance(sub, ast.Name)
                 and sub.id == name
