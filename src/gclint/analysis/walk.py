@@ -19,6 +19,7 @@ import threading
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 _SKIPPED = frozenset({"ctx", "op"})
@@ -54,9 +55,20 @@ class _Index:
             self.order, self.ends = _layout_recursive(root)
         except RecursionError:  # deeper than the stack allows: the same layout, iteratively
             self.order, self.ends = _layout_iterative(root)
-        self.starts = {id(node): i for i, node in enumerate(self.order)}
+        # where each node is, and every node's position under its exact type: one pass
+        starts: dict[int, int] = {}
+        by_type: dict[type, list[int]] = {}
+        for i, node in enumerate(self.order):
+            starts[id(node)] = i
+            kind = type(node)
+            known = by_type.get(kind)
+            if known is None:
+                by_type[kind] = [i]
+            else:
+                known.append(i)
+        self.starts = starts
+        self._by_type = by_type
         self._bounds: dict[tuple[type, ...], list[int]] = {}
-        self._by_type: dict[type, list[int]] | None = None
 
     def span(self, node: ast.AST) -> tuple[int, int] | None:
         start = self.starts.get(id(node))
@@ -69,17 +81,8 @@ class _Index:
         found = self._bounds.get(boundaries)
         if found is None:
             by_type = self._by_type
-            if by_type is None:  # every node's position under its exact type, in one pass
-                by_type = self._by_type = {}
-                for i, node in enumerate(self.order):
-                    kind = type(node)
-                    known = by_type.get(kind)
-                    if known is None:
-                        by_type[kind] = [i]
-                    else:
-                        known.append(i)
             lists = [where for kind, where in by_type.items() if issubclass(kind, boundaries)]
-            found = lists[0] if len(lists) == 1 else sorted([i for w in lists for i in w])
+            found = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
             self._bounds[boundaries] = found
         return found
 
