@@ -323,6 +323,22 @@ class Bench:
                 runs, extra = 1, extra - 1
         return row
 
+    def run_interleaved(
+        self, group: Sequence[tuple[Row, Sequence[str], Path, dict[str, str] | None]]
+    ) -> None:
+        """Rows whose times are compared with each other, run in turns (A B A B ...), so that
+        a slower spell of this shared machine falls on both sides of a ratio: `repeat` rounds,
+        and one more round while the fastest run of a row (shorter than `RETRY_MAX`) was
+        disturbed, up to `retries` times."""
+        rounds, extra = self.repeat, self.retries
+        while rounds > 0:
+            for row, argv, cwd, env in group:
+                self.run(row, argv, cwd, env, repeat=1, retry=False)
+            rounds -= 1
+            short = [row for row, *_ in group if row.disturbed and (row.wall or 0) <= RETRY_MAX]
+            if rounds == 0 and extra > 0 and short:
+                rounds, extra = 1, extra - 1
+
 
 # --------------------------------------------------------------------------- the corpus
 
@@ -528,10 +544,19 @@ def run_part(bench: Bench, setup: Setup, part: Part, files: FileSet) -> None:
         return part.add(Row(key, label, tool, fs.lines, len(fs.paths), cores))
 
     floor = [sys.executable, "-c", FLOOR_PROGRAM, str(lst)]
-    bench.run(row("floor", "floor: ast.parse of every file, one process", "floor"), floor, work)
     label = "gclint, all rules, one process, no cache (-j 1)"
     cold = [*GCLINT, "--no-cache", "-j", "1", *files.paths]
-    bench.run(row("gclint", label, "gclint"), cold, work, env)
+    bench.run_interleaved(
+        [
+            (
+                row("floor", "floor: ast.parse of every file, one process", "floor"),
+                floor,
+                work,
+                None,
+            ),
+            (row("gclint", label, "gclint"), cold, work, env),
+        ]
+    )
     par = [*GCLINT, "--no-cache", "-j", str(jobs), *files.paths]
     bench.run(row("gclint-j", f"gclint -j {jobs}, no cache", "gclint", cores=jobs), par, work, env)
 
@@ -596,10 +621,14 @@ def _run_peers(
     label = "flake8 + flake8-simplify --select SIM115 -j 1"
     bench.run(row("flake8-sim", label, "flake8"), simplify, work)
     alone = [*flake8("plain"), *files.paths]
-    bench.run(row("flake8", "flake8, default plugins, -j 1", "flake8"), alone, work)
     with_gclint = [*flake8("gclint"), *files.paths]
     label = "flake8, default plugins + gclint, -j 1"
-    bench.run(row("flake8-gclint", label, "flake8"), with_gclint, work, gclint_env)
+    bench.run_interleaved(
+        [
+            (row("flake8", "flake8, default plugins, -j 1", "flake8"), alone, work, None),
+            (row("flake8-gclint", label, "flake8"), with_gclint, work, gclint_env),
+        ]
+    )
     if setup.peer_parallel:
         label = f"flake8, default plugins, -j {jobs}"
         alone_j = [*flake8("plain", jobs), *files.paths]
@@ -915,8 +944,11 @@ many cores they kept busy during the run ("others' load", from `/proc/stat`). A 
 *disturbed* when that load was 0.25 cores or more and, for a one-process row, its wall time
 exceeded its CPU time by more than 5% (it waited for a core); for a parallel row, any such load
 counts. A disturbed row shorter than 90 s is run once more, and the fastest run is kept (with
-`--repeat N`, the fastest of N). Rows and verdicts marked ⚠ were disturbed. The targets table also
-gives each one-process ratio computed from CPU times, which others' load barely changes.
+`--repeat N`, the fastest of N). The rows compared by a target (the floor and gclint's cold run;
+flake8 alone and with gclint) run in turns, A B A B..., so that a slower spell of the machine
+(its speed varied by 20% from one minute to the next) falls on both sides of the ratio. Rows
+and verdicts marked ⚠ were disturbed. The targets table also gives each one-process ratio
+computed from CPU times, which others' load barely changes.
 
 - **floor**: one `python` process that reads each file's bytes and calls `ast.parse` on them,
   nothing else: what any Python linter pays at least.
