@@ -245,3 +245,14 @@ def test_default_jobs_is_the_usable_cores() -> None:
     from gclint.runner import default_jobs
 
     assert default_jobs() == len(os.sched_getaffinity(0))
+
+
+@pytest.mark.parametrize(("count", "jobs"), [(3139, 2), (16, 2), (17, 4), (100, 3), (5, 2)])
+def test_parallel_batches_are_neighbouring_files_large_first(count: int, jobs: int) -> None:
+    from gclint.runner import _batches
+
+    batches = _batches(count, jobs)
+    assert [i for start, end in batches for i in range(start, end)] == list(range(count))
+    sizes = [end - start for start, end in batches]
+    assert sizes == sorted(sizes, reverse=True)  # the small ones last: workers end together
+    assert len(batches) >= min(count // 4, 2 * jobs)  # more batches than workers

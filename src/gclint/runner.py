@@ -8,7 +8,8 @@ stamps and checked before an entry is trusted. Entries are written atomically (a
 in the same directory, then ``os.replace``), so concurrent runs and crashes leave either a whole
 entry or none; an entry that cannot be read or parsed is ignored, never trusted.
 
-With ``-j N`` the files that miss the cache are checked by N worker processes, largest first.
+With ``-j N`` the files that miss the cache are checked by N worker processes, in slices of
+neighbouring files (see `_batches`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -231,8 +233,27 @@ def _check_recorded(
     return result, {p: (s, digest_for(p, s)) for p, s in consulted.items()}
 
 
-def _worker(task: tuple[str, Config, bool, bytes | None, bool]) -> tuple[Checked, Deps]:
-    return _check_recorded(*task)
+def _worker_batch(
+    tasks: list[tuple[str, Config, bool, bytes | None, bool]],
+) -> list[tuple[Checked, Deps]]:
+    return [_check_recorded(*task) for task in tasks]
+
+
+def _batches(count: int, jobs: int, smallest: int = 4) -> list[tuple[int, int]]:
+    """Slices of `count` files in their (path) order for `jobs` workers: each the next share of
+    what is left, so large at first and small at the end (workers finish together).
+
+    A worker checks neighbouring files, mostly of one package: the modules their imports lead to
+    are parsed once in that worker and reused for its own checks. (Files dealt out 8 at a time
+    made both workers parse nearly every imported module: 30% more CPU time than one process.)
+    """
+    out: list[tuple[int, int]] = []
+    start = 0
+    while start < count:
+        size = max(smallest, (count - start) // (2 * jobs))
+        out.append((start, min(count, start + size)))
+        start += size
+    return out
 
 
 def _read(path: str) -> bytes | None:
@@ -279,11 +300,10 @@ def check_paths(
             cache.put(key, result, deps)
 
     if jobs > 1 and len(todo) >= PARALLEL_MIN_FILES:
-        todo.sort(key=lambda item: -len(item[1]) if item[1] is not None else 0)
         tasks = [(path, config, noqa, raw, cache is not None) for path, raw, _ in todo]
+        batches = [tasks[start:end] for start, end in _batches(len(tasks), jobs)]
         with ProcessPoolExecutor(max_workers=jobs, mp_context=_context()) as pool:
-            chunk = max(1, min(8, len(tasks) // (jobs * 8)))
-            outcomes = pool.map(_worker, tasks, chunksize=chunk)
+            outcomes = chain.from_iterable(pool.map(_worker_batch, batches))
             for (path, _raw, key), outcome in zip(todo, outcomes, strict=True):
                 store(path, key, outcome)
     else:
