@@ -240,6 +240,7 @@ class Scopes:
         self.module = module
         self.walrus = text is None or ":=" in text
         self._infos: dict[int, ScopeInfo] = {}
+        self._resolved: dict[tuple[str, int, int], object] = {}
         self._aliases: dict[str, set[str]] | None = None
 
     def import_aliases(self) -> dict[str, set[str]]:
@@ -270,8 +271,17 @@ class Scopes:
     def resolve_name(self, name: str, chain: Sequence[ast.AST]) -> str | None:
         """Qualified name that `name` refers to in the innermost scope of `chain`, or None.
 
-        `chain` is the list of enclosing scope nodes, outermost (the module) first.
+        `chain` is the list of enclosing scope nodes, outermost (the module) first. Answered
+        once per name and scope (a scope's chain is always the same; callers that ask at module
+        level pass a shorter one).
         """
+        key = (name, id(chain[-1]) if chain else 0, len(chain))
+        found = self._resolved.get(key, _UNRESOLVED)
+        if found is _UNRESOLVED:
+            found = self._resolved[key] = self._resolve_name(name, chain)
+        return cast("str | None", found)
+
+    def _resolve_name(self, name: str, chain: Sequence[ast.AST]) -> str | None:
         innermost = len(chain) - 1
         for index in range(innermost, -1, -1):
             scope = chain[index]
@@ -327,10 +337,16 @@ class Scopes:
         return ".".join([base, *reversed(attrs)])
 
 
+_UNRESOLVED = object()
+
+
 def _decide(kinds: set[str]) -> str | None:
-    meaningful = kinds - {NONE}
-    if len(meaningful) == 1:
-        (kind,) = meaningful
-        if kind != OTHER:
-            return kind
-    return None
+    """The one import a name is bound to (besides ``None``), or None."""
+    found = None
+    for kind in kinds:
+        if kind == NONE:
+            continue
+        if found is not None or kind == OTHER:
+            return None
+        found = kind
+    return found
