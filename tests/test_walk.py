@@ -42,10 +42,17 @@ def _trees() -> Iterator[tuple[Path, ast.Module]]:
 def test_layout_is_the_depth_first_order_of_every_node() -> None:
     assert len(SAMPLE) > 20
     for path, tree in _trees():
-        order, ends = _layout_recursive(tree)
-        order2, ends2 = _layout_iterative(tree)
+        order, ends, starts, by_type = _layout_recursive(tree)
+        order2, ends2, starts2, by_type2 = _layout_iterative(tree)
         assert ends == ends2, path
         assert list(map(id, order)) == list(map(id, order2)), path
+        assert starts == starts2, path
+        assert by_type == by_type2, path
+        # every node of a type with child fields is found where it is laid out (a leaf is not
+        # looked up); each type's positions in order
+        assert starts == {id(n): i for i, n in enumerate(order) if child_fields(type(n))}
+        for kind, where in by_type.items():
+            assert where == [i for i, n in enumerate(order) if type(n) is kind], (path, kind)
         # every node but the ctx/op singletons, once
         expected = [
             n for n in ast.walk(tree) if not isinstance(n, (ast.expr_context, ast.operator))

@@ -17,6 +17,7 @@ import ast
 import re
 import threading
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
@@ -51,26 +52,17 @@ class _Index:
     """A tree in depth-first source order: node `order[i]`'s subtree is ``order[i:ends[i]]``."""
 
     def __init__(self, root: ast.AST) -> None:
+        # the layout also records where each node is (`starts`: leaves left out, see
+        # `_make_layer`) and every node's position under its exact type (`by_type`)
         try:
-            self.order, self.ends = _layout_recursive(root)
+            self.order, self.ends, self.starts, self._by_type = _layout_recursive(root)
         except RecursionError:  # deeper than the stack allows: the same layout, iteratively
-            self.order, self.ends = _layout_iterative(root)
-        # where each node is, and every node's position under its exact type: one pass
-        starts: dict[int, int] = {}
-        by_type: dict[type, list[int]] = {}
-        for i, node in enumerate(self.order):
-            starts[id(node)] = i
-            kind = type(node)
-            known = by_type.get(kind)
-            if known is None:
-                by_type[kind] = [i]
-            else:
-                known.append(i)
-        self.starts = starts
-        self._by_type = by_type
+            self.order, self.ends, self.starts, self._by_type = _layout_iterative(root)
         self._bounds: dict[tuple[type, ...], list[int]] = {}
 
     def span(self, node: ast.AST) -> tuple[int, int] | None:
+        """Where `node`'s subtree is in `order`; None for a node of another tree, and for a leaf
+        (`Name`, `Constant`...: walking one is as cheap as looking it up)."""
         start = self.starts.get(id(node))
         if start is not None and self.order[start] is node:
             return start, self.ends[start]
@@ -87,11 +79,16 @@ class _Index:
         return found
 
 
-def _layout_recursive(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
+_Layout = tuple[list[ast.AST], list[int], dict[int, int], dict[type, list[int]]]
+
+
+def _layout_recursive(root: ast.AST) -> _Layout:
     order: list[ast.AST] = []
     ends: list[int] = []
-    _lay(root, order, ends)
-    return order, ends
+    starts: dict[int, int] = {}
+    by_type: defaultdict[type, list[int]] = defaultdict(list)
+    _lay(root, order, ends, starts, by_type)
+    return order, ends, starts, dict(by_type)
 
 
 # The node-valued fields of each node type, read from the type's ASDL signature in its docstring
@@ -135,12 +132,25 @@ _LAYERS: dict[type[ast.AST], _Layer] = {}
 _LEAVES: set[type[ast.AST]] = set()
 
 
-def _lay(node: ast.AST, order: list[ast.AST], ends: list[int]) -> None:
+def _lay(
+    node: ast.AST,
+    order: list[ast.AST],
+    ends: list[int],
+    starts: dict[int, int],
+    by_type: defaultdict[type, list[int]],
+) -> None:
     layer = _LAYERS.get(type(node)) or _make_layer(type(node))
-    layer(node, order, ends)
+    layer(node, order, ends, starts, by_type)
 
 
-def _lay_leaf(node: ast.AST, order: list[ast.AST], ends: list[int]) -> None:
+def _lay_leaf(
+    node: ast.AST,
+    order: list[ast.AST],
+    ends: list[int],
+    starts: dict[int, int],
+    by_type: defaultdict[type, list[int]],
+) -> None:
+    by_type[type(node)].append(len(order))
     order.append(node)
     ends.append(len(order))
 
@@ -153,15 +163,19 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
         return _lay_leaf
     one = (
         "if v is not None:\n"
-        "{i}    if type(v) in LEAVES:\n"
+        "{i}    t = type(v)\n"
+        "{i}    if t in LEAVES:\n"
+        "{i}        by_type[t].append(len(order))\n"
         "{i}        order.append(v)\n"
         "{i}        ends.append(len(order))\n"
         "{i}    else:\n"
-        "{i}        (LAYERS.get(type(v)) or make(type(v)))(v, order, ends)"
+        "{i}        (LAYERS.get(t) or make(t))(v, order, ends, starts, by_type)"
     )
     lines = [
-        "def layer(node, order, ends):",
+        "def layer(node, order, ends, starts, by_type):",
         "    i = len(order)",
+        "    starts[id(node)] = i",
+        "    by_type[T].append(i)",
         "    order.append(node)",
         "    ends.append(0)",
     ]
@@ -175,9 +189,9 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
                 "    if type(v) is list:",
                 "        for x in v:",
                 "            if isinstance(x, AST):",
-                "                lay(x, order, ends)",
+                "                lay(x, order, ends, starts, by_type)",
                 "    elif isinstance(v, AST):",
-                "        lay(v, order, ends)",
+                "        lay(v, order, ends, starts, by_type)",
             ]
         else:
             lines.append(f"    v = node.{name}")
@@ -189,6 +203,7 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
         "make": _make_layer,
         "lay": _lay,
         "AST": _AST,
+        "T": node_type,
     }
     exec("\n".join(lines), namespace)  # code made from the node type's own fields
     layer: _Layer = namespace["layer"]
@@ -196,7 +211,7 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
     return layer
 
 
-def _layout_iterative(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
+def _layout_iterative(root: ast.AST) -> _Layout:
     order: list[ast.AST] = []
     ends: list[int] = []
     open_starts: list[int] = []
@@ -218,7 +233,18 @@ def _layout_iterative(root: ast.AST) -> tuple[list[ast.AST], list[int]]:
                 extend([item for item in reversed(value) if isinstance(item, _AST)])
             elif isinstance(value, _AST):
                 push(value)
-    return order, ends
+    starts: dict[int, int] = {}
+    by_type: dict[type, list[int]] = {}
+    for i, node in enumerate(order):
+        kind = type(node)
+        if child_fields(kind):  # as `_make_layer`: leaves are not looked up
+            starts[id(node)] = i
+        known = by_type.get(kind)
+        if known is None:
+            by_type[kind] = [i]
+        else:
+            known.append(i)
+    return order, ends, starts, by_type
 
 
 class _State(threading.local):
