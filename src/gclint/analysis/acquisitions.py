@@ -184,6 +184,7 @@ _IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
 _YIELDS = (ast.Yield, ast.YieldFrom)
 _RETURNS = (ast.Yield, ast.YieldFrom, ast.Return)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+_CALL_VALUES = (ast.Call, ast.Await)  # what `classify` can answer about
 _NAMES = (ast.Name,)
 
 
@@ -678,8 +679,7 @@ class ResourceFacts:
 
     def acquisitions(self, scope: ast.AST, chain: Sequence[ast.AST]) -> Iterator[Acquisition]:
         body = scope.body if isinstance(scope, (*FUNCTION_TYPES, ast.Module)) else []
-        info = self.ctx.scopes.info(scope)
-        skip = info.declared_global | info.declared_nonlocal
+        skip: set[str] | None = None  # names declared global/nonlocal: computed when needed
         for node in walk_shallow_of(body, _ASSIGNMENTS):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
@@ -687,7 +687,12 @@ class ResourceFacts:
                 target, value = node.target, node.value
             else:
                 continue
-            if not isinstance(target, ast.Name) or target.id in skip:
+            if not isinstance(target, ast.Name) or not isinstance(value, _CALL_VALUES):
+                continue  # only a call (possibly awaited) acquires anything
+            if skip is None:
+                info = self.ctx.scopes.info(scope)
+                skip = info.declared_global | info.declared_nonlocal
+            if target.id in skip:
                 continue
             rtype = self.classify(value, chain)
             if rtype is None:

@@ -1746,6 +1746,8 @@ class MethodCacheKeepsInstance(Rule):
         parent = self.ctx.parent()
         if not isinstance(parent, ast.ClassDef) or node.name in ("__new__", "__init_subclass__"):
             return
+        if not node.decorator_list or not (node.args.posonlyargs or node.args.args):
+            return  # no cache on it, or no instance to keep
         if _rebound_in_class(parent, node):
             return  # ``name = classmethod(name)`` later in the class body
         decorators = []
