@@ -225,6 +225,7 @@ def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
 
 
 _WALRUS = (ast.NamedExpr,)
+_IMPORTS = (ast.Import, ast.ImportFrom)
 _MATCH = getattr(ast, "Match", None)
 _TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 
@@ -252,7 +253,7 @@ class Scopes:
         """
         if self._aliases is None:
             aliases: dict[str, set[str]] = {}
-            for node in walk(self.module):
+            for node in walk_typed(self.module, _IMPORTS):
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
                     for name, qual in _import_bindings(node):
                         aliases.setdefault(name, set()).add(qual.rpartition(".")[2])

@@ -1009,7 +1009,7 @@ class ExceptionOrFrameKept(Rule):
 
 def _handler_ranges(function: ast.AST) -> dict[str, list[ast.ExceptHandler]]:
     handlers: dict[str, list[ast.ExceptHandler]] = {}
-    for node in walk_shallow(getattr(function, "body", [])):
+    for node in walk_shallow_of(getattr(function, "body", []), (ast.ExceptHandler,)):
         if isinstance(node, ast.ExceptHandler):
             handlers.setdefault(node.name or "", []).append(node)
     return handlers
@@ -1021,7 +1021,7 @@ def _contains(root: ast.AST, node: ast.AST) -> bool:
 
 def _store_counts(function: ast.AST) -> dict[str, int]:
     counts: dict[str, int] = {}
-    for node in walk_shallow(getattr(function, "body", [])):
+    for node in walk_shallow_of(getattr(function, "body", []), (ast.Name,)):
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
             counts[node.id] = counts.get(node.id, 0) + 1
     return counts
@@ -1956,7 +1956,7 @@ class WeakKeyValueReferencesKey(Rule):
         if self._weak_dicts is None:
             found: set[str] = set()
             chain = [self.ctx.tree]
-            for sub in walk(self.ctx.tree):
+            for sub in walk_typed(self.ctx.tree, (ast.Assign,)):
                 if (
                     isinstance(sub, ast.Assign)
                     and isinstance(sub.value, ast.Call)

@@ -1245,7 +1245,6 @@ class ResourceInExpression(Rule):
     truth = leak_truth()
 
     def visit_Call(self, node: ast.Call) -> None:
-        facts = self.ctx.shared(ResourceFacts)
         parent = self.ctx.parent()
         expr: ast.AST = node
         if isinstance(parent, ast.Await) and parent.value is node:
@@ -1253,6 +1252,7 @@ class ResourceInExpression(Rule):
         how = self._unbound_use(node, expr, parent)  # cheap: only then ask what it returns
         if how is None:
             return
+        facts = self.ctx.shared(ResourceFacts)
         # astroid is asked (about calls into other project modules) only where the use surely
         # leaks; ``project_call().method()`` is too common to infer every time.
         opener = isinstance(node.func, ast.Attribute) and node.func.attr == "open"
