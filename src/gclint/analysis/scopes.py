@@ -157,6 +157,11 @@ def collect_bindings(scope: ast.AST, walrus: bool = True) -> ScopeInfo:
 
 
 _BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers"})
+_BLOCKS: dict[type, tuple[str, ...]] = {}  # each statement type's block fields, in order
+# Statements that bind no name (expressions cannot, without ``:=``) and hold no statement.
+_INERT_STATEMENTS = frozenset(
+    {ast.Expr, ast.Return, ast.Raise, ast.Pass, ast.Break, ast.Continue, ast.Assert}
+)
 
 
 def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
@@ -165,6 +170,8 @@ def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
     while stack:
         node = stack.pop()
         kind = type(node)
+        if kind in _INERT_STATEMENTS:
+            continue  # binds nothing and holds no statement (most statements)
         if kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
             name = node.name  # type: ignore[attr-defined]
             info.bind(name, OTHER)
@@ -219,9 +226,11 @@ def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
         elif kind is _TYPE_ALIAS:
             _bind_target(info, node.name, OTHER)  # type: ignore[attr-defined]
             continue
-        blocks = [getattr(node, f) for f in node._fields if f in _BLOCK_FIELDS]
-        for block in reversed(blocks):
-            stack.extend(reversed(block))
+        blocks = _BLOCKS.get(kind)
+        if blocks is None:
+            blocks = _BLOCKS[kind] = tuple(f for f in kind._fields if f in _BLOCK_FIELDS)
+        for name in reversed(blocks):
+            stack.extend(reversed(getattr(node, name)))
 
 
 _WALRUS = (ast.NamedExpr,)
