@@ -721,6 +721,10 @@ class ResourceFacts:
             self._global_uses = used
         return self._global_uses
 
+    def found_in(self, scope: ast.AST) -> list[Finding] | None:
+        """The findings of `scope` if `findings` computed them already (else None)."""
+        return self._findings.get(id(scope))
+
     def findings(self, scope: ast.AST, chain: Sequence[ast.AST]) -> list[Finding]:
         """Every GCL101/GCL103/GCL105/GCL107/GCL108 finding of one scope (computed once)."""
         key = id(scope)

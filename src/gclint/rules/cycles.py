@@ -448,8 +448,14 @@ class StrongBackReference(Rule):
             if edges:
                 self._edges.setdefault(id(owner), []).extend((edge, stmt) for edge in edges)
 
-    visit_Assign = _collect
-    visit_Expr = _collect
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if type(node.value) is ast.Name:  # ``a.x = b``: the only assignment making an edge
+            self._collect(node)
+
+    def visit_Expr(self, node: ast.Expr) -> None:
+        call = node.value
+        if type(call) is ast.Call and type(call.func) is ast.Attribute:  # ``a.xs.append(b)``
+            self._collect(node)
 
     def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         """``child.attr = owner`` plus ``owner.<x> = child`` / ``owner.<xs>.append(child)``."""

@@ -127,7 +127,10 @@ class _ScopeFindings(Rule):
 
     def _emit(self, scope: ast.AST) -> None:
         facts = self.ctx.shared(ResourceFacts)
-        for finding in facts.findings(scope, self.ctx.scope_chain(scope)):
+        found = facts.found_in(scope)  # the first of these rules to leave a scope computes them
+        if found is None:
+            found = facts.findings(scope, self.ctx.scope_chain(scope))
+        for finding in found:
             if finding.code == self.code:
                 self.report(finding.node, **finding.fmt)
 
@@ -1549,7 +1552,10 @@ class ContextManagerDoesNotClose(Rule):
 
     def _emit(self, scope: ast.AST) -> None:
         facts = self.ctx.shared(ResourceFacts)
-        for finding in facts.findings(scope, self.ctx.scope_chain(scope)):
+        found = facts.found_in(scope)  # the first of these rules to leave a scope computes them
+        if found is None:
+            found = facts.findings(scope, self.ctx.scope_chain(scope))
+        for finding in found:
             if finding.code == self.code:
                 fmt = dict(finding.fmt)
                 self.report(finding.node, subject=f"'with {fmt['name']}:'", **fmt)
