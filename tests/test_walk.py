@@ -50,7 +50,7 @@ def test_layout_is_the_depth_first_order_of_every_node() -> None:
         assert by_type == by_type2, path
         # every node of a type with child fields is found where it is laid out (a leaf is not
         # looked up); each type's positions in order
-        assert starts == {id(n): i for i, n in enumerate(order) if child_fields(type(n))}
+        assert starts == {n: i for i, n in enumerate(order) if child_fields(type(n))}
         for kind, where in by_type.items():
             assert where == [i for i, n in enumerate(order) if type(n) is kind], (path, kind)
         # every node but the ctx/op singletons, once

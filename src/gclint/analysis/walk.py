@@ -63,10 +63,8 @@ class _Index:
     def span(self, node: ast.AST) -> tuple[int, int] | None:
         """Where `node`'s subtree is in `order`; None for a node of another tree, and for a leaf
         (`Name`, `Constant`...: walking one is as cheap as looking it up)."""
-        start = self.starts.get(id(node))
-        if start is not None and self.order[start] is node:
-            return start, self.ends[start]
-        return None
+        start = self.starts.get(node)  # keyed by the node itself: identity, no id() to make
+        return None if start is None else (start, self.ends[start])
 
     def bounds(self, boundaries: tuple[type, ...]) -> list[int]:
         """Sorted positions of the nodes of the `boundaries` types (or their subclasses)."""
@@ -79,13 +77,13 @@ class _Index:
         return found
 
 
-_Layout = tuple[list[ast.AST], list[int], dict[int, int], dict[type, list[int]]]
+_Layout = tuple[list[ast.AST], list[int], dict[ast.AST, int], dict[type, list[int]]]
 
 
 def _layout_recursive(root: ast.AST) -> _Layout:
     order: list[ast.AST] = []
     ends: list[int] = []
-    starts: dict[int, int] = {}
+    starts: dict[ast.AST, int] = {}
     by_type: defaultdict[type, list[int]] = defaultdict(list)
     _lay(root, order, ends, starts, by_type)
     return order, ends, starts, dict(by_type)
@@ -136,7 +134,7 @@ def _lay(
     node: ast.AST,
     order: list[ast.AST],
     ends: list[int],
-    starts: dict[int, int],
+    starts: dict[ast.AST, int],
     by_type: defaultdict[type, list[int]],
 ) -> None:
     layer = _LAYERS.get(type(node)) or _make_layer(type(node))
@@ -147,7 +145,7 @@ def _lay_leaf(
     node: ast.AST,
     order: list[ast.AST],
     ends: list[int],
-    starts: dict[int, int],
+    starts: dict[ast.AST, int],
     by_type: defaultdict[type, list[int]],
 ) -> None:
     by_type[type(node)].append(len(order))
@@ -174,7 +172,7 @@ def _make_layer(node_type: type[ast.AST]) -> _Layer:
     lines = [
         "def layer(node, order, ends, starts, by_type):",
         "    i = len(order)",
-        "    starts[id(node)] = i",
+        "    starts[node] = i",
         "    by_type[T].append(i)",
         "    order.append(node)",
         "    ends.append(0)",
@@ -233,12 +231,12 @@ def _layout_iterative(root: ast.AST) -> _Layout:
                 extend([item for item in reversed(value) if isinstance(item, _AST)])
             elif isinstance(value, _AST):
                 push(value)
-    starts: dict[int, int] = {}
+    starts: dict[ast.AST, int] = {}
     by_type: dict[type, list[int]] = {}
     for i, node in enumerate(order):
         kind = type(node)
         if child_fields(kind):  # as `_make_layer`: leaves are not looked up
-            starts[id(node)] = i
+            starts[node] = i
         known = by_type.get(kind)
         if known is None:
             by_type[kind] = [i]
