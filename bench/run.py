@@ -786,7 +786,8 @@ class _Judge:
         return f"{value:.2f}x"
 
 
-def evaluate(parts: list[Part], jobs: int) -> list[Target]:
+def evaluate(parts: list[Part], jobs: int, startup: float = 0.0) -> list[Target]:
+    """The targets' verdicts; `startup` is gclint's start-up time (taken off for linearity)."""
     out: list[Target] = []
     for part in parts:
         j = _Judge(part)
@@ -818,24 +819,29 @@ def evaluate(parts: list[Part], jobs: int) -> list[Target]:
         j.ratio(text, ("flake8-gclint", "flake8"), "≤ +30%", 0.30, "plus")
         for sample in ("packages", "files"):
             per: dict[float, float] = {}
+            raw: dict[float, float] = {}
             disturbed = False
             for fraction, _floor, gclint, kind in part.growth:
                 g = j.row(gclint)
                 if kind == sample and g is not None and g.wall and g.lines:
-                    per[fraction] = g.wall / g.lines
+                    per[fraction] = max(g.wall - startup, 0.0) / g.lines
+                    raw[fraction] = g.wall / g.lines
                     disturbed = disturbed or g.disturbed
-            if 0.1 in per and 1.0 in per:
+            if 0.1 in per and 1.0 in per and per[0.1] > 0:
                 x = per[1.0] / per[0.1]
+                x_raw = raw[1.0] / raw[0.1]
                 if sample == "packages":
                     text = (
-                        "linear: time per line at 100% within 20% of that at 10% (whole packages)"
+                        "linear: time per line at 100% within 20% of that at 10% (whole packages,"
+                        f" start-up of {startup:.2f} s taken off)"
                     )
                     met: bool | None = abs(x - 1) <= 0.2
                 else:  # informational: a sample of files pays for the modules they import
                     text = "time per line at 100% against 10% of any files (not a target)"
                     met = None
                 limit = "0.80-1.20x" if met is not None else "-"
-                j.out.append(Target(text, part.title, f"{x:.2f}x", limit, met, disturbed))
+                shown = f"{x:.2f}x (start-up left in: {x_raw:.2f}x)"
+                j.out.append(Target(text, part.title, shown, limit, met, disturbed))
         out += j.out
     return out
 
@@ -1040,6 +1046,11 @@ computed from CPU times, which others' load barely changes.
   first files by a hash of their path, spread over every package; gclint follows each file's
   imports into modules of its project, and a sample of files pays for parsing the imported
   modules it does not check (in a whole run they are checked anyway, from the same tree).
+  The linear target compares the time per line *of checking*: gclint's start-up (the "gclint
+  on one empty file" row: interpreter, imports, rule tables), paid once whatever the size,
+  is taken off both samples' times first; the ratio with it left in is shown beside it. (On
+  the stdlib part's 10% sample, 24,000 lines in half a second, start-up is a fifth of the
+  time: left in, it makes the small sample look dearer per line, not the large one.)
 """
 
 
@@ -1076,7 +1087,10 @@ class Report:
         out += [f"| {k} | {v} |" for k, v in [*self.machine, *self.tools, *sources]]
         out.append("")
         out.append("### Targets\n")
-        out.append(target_table(evaluate(self.parts, self.jobs)))
+        startup = 0.0
+        if self.fixed is not None and "gclint-empty" in self.fixed.rows:
+            startup = self.fixed.rows["gclint-empty"].wall or 0.0
+        out.append(target_table(evaluate(self.parts, self.jobs, startup)))
         for part in self.parts:
             out.append(f"### {part.title}: {part.files} files, {part.lines:,} lines\n")
             out.append(part_table(part))

@@ -31,7 +31,14 @@ from pathlib import Path
 from typing import Any
 
 from gclint import __version__
-from gclint.analysis.inference import Stamp, current_digest, digest_for, recording, stamp
+from gclint.analysis.inference import (
+    EXISTS,
+    Stamp,
+    current_digest,
+    digest_for,
+    recording,
+    stamp,
+)
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
 from gclint.engine import batch_file_gc, check_file
@@ -132,6 +139,11 @@ class Cache:
             restamped = False
             for dep, recorded, digest in data["deps"]:
                 now = stamp(dep)
+                if recorded == list(EXISTS):  # looked at only to know it is a regular file
+                    if now is None:
+                        return None
+                    refreshed[dep] = (EXISTS, None)
+                    continue
                 if (list(now) if now is not None else None) != recorded:
                     # a file the check consulted changed, appeared or went away: still valid
                     # only if it is a module read for its statements, and they are unchanged

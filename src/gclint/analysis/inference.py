@@ -41,6 +41,10 @@ STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 # answers below are cached per process; their recorded paths are cached with them and replayed.
 
 Stamp = tuple[int, int] | None  # (mtime_ns, size), or None: the path was not a regular file
+# A path looked at only to know that it is a regular file (an ``__init__.py`` making a directory
+# a package, a module file found for an import): whatever its content, the answer holds while it
+# is one. Recorded in place of its stamp unless the same check also read it.
+EXISTS: tuple[int, int] = (-1, -1)
 
 
 class _Recorder(threading.local):
@@ -64,13 +68,37 @@ def stamp(path: str) -> Stamp:
 
 
 def depend_on(path: str) -> None:
-    """Note that the running check consulted `path` (read it, or looked whether it exists)."""
+    """Note that the running check read `path` (its content matters)."""
     stack = _recorder.stack
     if stack:
         found = _STAMPS.get(path, ...)
         if found is ...:
             found = _STAMPS[path] = stamp(path)
         stack[-1][path] = found
+
+
+def depend_on_existence(path: str) -> None:
+    """Note that the running check looked whether `path` is a regular file (`EXISTS`)."""
+    stack = _recorder.stack
+    if stack:
+        found = _STAMPS.get(path, ...)
+        if found is ...:
+            found = _STAMPS[path] = stamp(path)
+        if path not in stack[-1]:  # a stamp the check recorded for reading it stays
+            stack[-1][path] = EXISTS if found is not None else None
+
+
+def _merge(into: dict[str, Stamp], paths: dict[str, Stamp]) -> None:
+    """Add `paths` to a check's dependencies; a read (a stamp) wins over `EXISTS`."""
+    for path, was in paths.items():
+        if was == EXISTS and path in into:
+            continue
+        into[path] = was
+
+
+def still(was: Stamp, now: Stamp) -> bool:
+    """Whether a dependency recorded as `was` holds for the path's stamp `now`."""
+    return now is not None if was == EXISTS else now == was
 
 
 def unchanged(paths: dict[str, Stamp]) -> bool:
@@ -80,7 +108,7 @@ def unchanged(paths: dict[str, Stamp]) -> bool:
         now = _STAMPS.get(path, ...)
         if now is ...:
             now = _STAMPS[path] = stamp(path)
-        if now != was:
+        if not still(was, now):
             return False
     return True
 
@@ -95,7 +123,7 @@ def forget_stamps() -> None:
 def depend_on_all(paths: dict[str, Stamp]) -> None:
     stack = _recorder.stack
     if stack:
-        stack[-1].update(paths)
+        _merge(stack[-1], paths)
 
 
 @contextmanager
@@ -118,13 +146,13 @@ def recording(digests: bool | None = None) -> Iterator[dict[str, Stamp]]:
         _recorder.stack.pop()
         _recorder.digests = outer
         if _recorder.stack:
-            _recorder.stack[-1].update(found)
+            _merge(_recorder.stack[-1], found)
 
 
 def _isfile(path: str) -> bool:
     """Whether `path` is a regular file (recorded, and asked of the file system once per
     recorded run)."""
-    depend_on(path)
+    depend_on_existence(path)
     return _STAMPS.get(path) is not None if _recorder.stack else os.path.isfile(path)
 
 
