@@ -65,6 +65,13 @@ PYLINT_ARGS = ["--disable=all", "--enable=consider-using-with", "--score=n", "--
 RUFF_ARGS = ["check", "--isolated", "--no-cache", "--select", "SIM115,B019", "--exit-zero"]
 FLAKE8_ARGS = ["--isolated", "--exit-zero"]
 FLAKE8_STACK = ("flake8", "pycodestyle", "pyflakes", "mccabe")
+# Rounds of the short rows a target compares (the floor, gclint one process and -j; the growth
+# samples), whatever --repeat says (flake8's rows keep --repeat: 4 minutes a round). With 3,
+# the floor (5 s on the corpus) could catch a quiet minute that gclint's 15 s runs did not: on
+# 2026-12-02 the floor took 8.8, 6.4 and 5.2 s in three rounds while gclint took 17.7 to
+# 17.9 s, and an hour earlier 7.4 to 5.0 s against 18.0 to 14.4 s. More rounds give both sides
+# the same chance of a quiet spell.
+TARGET_ROUNDS = 5
 PYLINT_PROBE_LINES = 400_000  # on a bigger part, pylint first runs on a 10% sample
 CORES = len(os.sched_getaffinity(0))
 
@@ -324,13 +331,15 @@ class Bench:
         return row
 
     def run_interleaved(
-        self, group: Sequence[tuple[Row, Sequence[str], Path, dict[str, str] | None]]
+        self,
+        group: Sequence[tuple[Row, Sequence[str], Path, dict[str, str] | None]],
+        rounds: int | None = None,
     ) -> None:
         """Rows whose times are compared with each other, run in turns (A B A B ...), so that
-        a slower spell of this shared machine falls on both sides of a ratio: `repeat` rounds,
-        and one more round while the fastest run of a row (shorter than `RETRY_MAX`) was
-        disturbed, up to `retries` times."""
-        rounds, extra = self.repeat, self.retries
+        a slower spell of this shared machine falls on both sides of a ratio: `rounds` (by
+        default `repeat`) rounds, and one more round while the fastest run of a row (shorter
+        than `RETRY_MAX`) was disturbed, up to `retries` times."""
+        rounds, extra = rounds or self.repeat, self.retries
         while rounds > 0:
             for row, argv, cwd, env in group:
                 self.run(row, argv, cwd, env, repeat=1, retry=False)
@@ -591,10 +600,15 @@ def run_part(bench: Bench, setup: Setup, part: Part, files: FileSet) -> None:
                 None,
             ),
             (row("gclint", label, "gclint"), cold, work, env),
-        ]
+            (  # in the same turns: the -j target compares it with the one-process run
+                row("gclint-j", f"gclint -j {jobs}, no cache", "gclint", cores=jobs),
+                [*GCLINT, "--no-cache", "-j", str(jobs), *files.paths],
+                work,
+                env,
+            ),
+        ],
+        rounds=max(bench.repeat, TARGET_ROUNDS),
     )
-    par = [*GCLINT, "--no-cache", "-j", str(jobs), *files.paths]
-    bench.run(row("gclint-j", f"gclint -j {jobs}, no cache", "gclint", cores=jobs), par, work, env)
 
     for sample in ("packages", "files"):
         for fraction in (0.1, 0.5):
@@ -611,7 +625,8 @@ def run_part(bench: Bench, setup: Setup, part: Part, files: FileSet) -> None:
                 [
                     (f_row, [sys.executable, "-c", FLOOR_PROGRAM, str(sub_list)], work, None),
                     (g_row, [*GCLINT, "--no-cache", "-j", "1", *sub.paths], work, env),
-                ]
+                ],
+                rounds=max(bench.repeat, TARGET_ROUNDS),
             )
             part.growth.append((fraction, f_row.key, g_row.key, sample))
         part.growth.append((1.0, "floor", "gclint", sample))
@@ -1007,9 +1022,12 @@ many cores they kept busy during the run ("others' load", from `/proc/stat`). A 
 *disturbed* when that load was 0.25 cores or more and, for a one-process row, its wall time
 exceeded its CPU time by more than 5% (it waited for a core); for a parallel row, any such load
 counts. A disturbed row shorter than 90 s is run once more, and the fastest run is kept (with
-`--repeat N`, the fastest of N). The rows compared by a target (the floor and gclint's cold run;
-flake8 alone and with gclint) run in turns, A B A B..., so that a slower spell of the machine
-(its speed varied by 20% from one minute to the next) falls on both sides of the ratio. Rows
+`--repeat N`, the fastest of N). The rows compared by a target (the floor, gclint's cold run
+and its -j run; each growth sample's floor and gclint; flake8 alone and with gclint) run in
+turns, A B A B..., so that a slower spell of the machine (its speed varied by 20% from one
+minute to the next, the floor's most: 5.0 to 8.8 s within minutes while gclint's runs stayed
+within 2%) falls on both sides of the ratio; the short ones run at least 5 rounds, so that
+both sides get the same chance of a quiet spell. Rows
 and verdicts marked ⚠ were disturbed. The targets table also gives each one-process ratio
 computed from CPU times, which others' load barely changes.
 
