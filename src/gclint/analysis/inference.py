@@ -67,23 +67,26 @@ def stamp(path: str) -> Stamp:
     return (st.st_mtime_ns, st.st_size)
 
 
+def _stamp_once(path: str) -> Stamp:
+    """`stamp(path)`, asked of the file system once per run (see `forget_stamps`)."""
+    found = _STAMPS.get(path, ...)
+    if found is ...:
+        found = _STAMPS[path] = stamp(path)
+    return found
+
+
 def depend_on(path: str) -> None:
     """Note that the running check read `path` (its content matters)."""
     stack = _recorder.stack
     if stack:
-        found = _STAMPS.get(path, ...)
-        if found is ...:
-            found = _STAMPS[path] = stamp(path)
-        stack[-1][path] = found
+        stack[-1][path] = _stamp_once(path)
 
 
 def depend_on_existence(path: str) -> None:
     """Note that the running check looked whether `path` is a regular file (`EXISTS`)."""
     stack = _recorder.stack
     if stack:
-        found = _STAMPS.get(path, ...)
-        if found is ...:
-            found = _STAMPS[path] = stamp(path)
+        found = _stamp_once(path)
         if path not in stack[-1]:  # a stamp the check recorded for reading it stays
             stack[-1][path] = EXISTS if found is not None else None
 
@@ -104,13 +107,7 @@ def still(was: Stamp, now: Stamp) -> bool:
 def unchanged(paths: dict[str, Stamp]) -> bool:
     """Whether every path still has the stamp it had (as this run sees it: a batch run stamps a
     file once; a host process forgets the stamps after each file, `forget_stamps`)."""
-    for path, was in paths.items():
-        now = _STAMPS.get(path, ...)
-        if now is ...:
-            now = _STAMPS[path] = stamp(path)
-        if not still(was, now):
-            return False
-    return True
+    return all(still(was, _stamp_once(path)) for path, was in paths.items())
 
 
 def forget_stamps() -> None:
