@@ -16,6 +16,25 @@ from gclint import Config, check_source
 
 CASES: list[tuple[str, str, set[tuple[str, int]]]] = [
     (
+        "a name declared global or nonlocal is not the function's to close",
+        """
+        LOG = None
+
+        def open_log(path):
+            global LOG
+            LOG = open(path, "w")
+
+        def outer(path):
+            handle = None
+            def inner():
+                nonlocal handle
+                handle = open(path)
+            inner()
+            return handle
+        """,
+        set(),
+    ),
+    (
         "flag-guarded close in finally",
         """
         def save(stream, dst):

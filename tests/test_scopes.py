@@ -8,11 +8,24 @@ import textwrap
 import pytest
 
 from gclint.analysis.scopes import SCOPE_TYPES, Scopes
+from gclint.analysis.walk import indexed
+
+# Resolution inside `indexed` (the module being checked) first rules out, from module-wide name
+# sets, the names no import can have bound; outside it (a module reached through an import) it
+# always reads the scopes' bindings. Both must give every answer below.
+MODES = pytest.mark.parametrize("checked", [True, False], ids=["checked", "imported"])
 
 
-def resolve_last_call(source: str) -> str | None:
+def resolve_last_call(source: str, checked: bool = True) -> str | None:
     """Resolve the function of the last call in `source`, at its position."""
     tree = ast.parse(textwrap.dedent(source))
+    if checked:
+        with indexed(tree):
+            return _resolve_last_call(tree)
+    return _resolve_last_call(tree)
+
+
+def _resolve_last_call(tree: ast.Module) -> str | None:
     scopes = Scopes(tree)
     found: list[tuple[ast.Call, list[ast.AST]]] = []
 
@@ -53,10 +66,15 @@ def resolve_last_call(source: str) -> str | None:
         # relative imports keep their dots
         ("from . import util\nutil.run()", ".util.run"),
         ("from ..pkg import mod\nmod.f()", "..pkg.mod.f"),
+        # an import may bind a builtin's name, at any depth
+        ("import io as str\nstr.open()", "io.open"),
+        ("def f():\n    from io import open as len\n    len()", "io.open"),
+        ("def f():\n    def g():\n        import io as dict\n        dict.open()", "io.open"),
     ],
 )
-def test_resolves(source: str, expected: str) -> None:
-    assert resolve_last_call(source) == expected
+@MODES
+def test_resolves(source: str, expected: str, checked: bool) -> None:
+    assert resolve_last_call(source, checked) == expected
 
 
 @pytest.mark.parametrize(
@@ -86,10 +104,46 @@ def test_resolves(source: str, expected: str) -> None:
         "import gc\nif (gc := thing()):\n    gc.collect()",
         "import gc\nmatch x:\n    case gc:\n        gc.collect()",
         "import gc\n[gc.collect() for gc in items]",
+        # a builtin's attribute, or a builtin's name bound by something else than an import
+        "str.join()",
+        "def len():\n    pass\nlen()",
+        "import io\nlen = io.open\nlen()",
+        "self.close()",
     ],
 )
-def test_unsure_is_none(source: str) -> None:
-    assert resolve_last_call(source) is None
+@MODES
+def test_unsure_is_none(source: str, checked: bool) -> None:
+    assert resolve_last_call(source, checked) is None
+
+
+def test_builtin_named_definitions_are_still_followed() -> None:
+    """A function or class named like a builtin is followed to its body (``len(x)`` of a
+    module that defines ``len`` is not the builtin), and an import that rebinds a builtin's
+    name resolves to what it imports, however deep."""
+    from gclint import check_source
+
+    source = textwrap.dedent(
+        """
+        import io
+
+        def input(path):
+            return open(path)
+
+        def use(path):
+            f = input(path)
+            return f.read()
+
+        def deep(path):
+            def inner():
+                from io import open as len
+                g = len(path)
+                return g.read()
+            return inner()
+        """
+    )
+    found = {(d.code, d.range.line) for d in check_source(source, "m.py")}
+    assert ("GCL101", 8) in found
+    assert ("GCL101", 14) in found
 
 
 def test_nonlocal_reaches_enclosing_function() -> None:

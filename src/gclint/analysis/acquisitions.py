@@ -184,6 +184,7 @@ _IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
 _YIELDS = (ast.Yield, ast.YieldFrom)
 _RETURNS = (ast.Yield, ast.YieldFrom, ast.Return)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
+_DECLARATIONS = (ast.Global, ast.Nonlocal)
 _CALL_VALUES = (ast.Call, ast.Await)  # what `classify` can answer about
 _NAMES = (ast.Name,)
 
@@ -333,6 +334,13 @@ class ResourceFacts:
         if not isinstance(call, ast.Call):
             return None
         func = call.func
+        if (
+            isinstance(func, ast.Name)
+            and self.ctx.scopes.plain_builtin(func.id)
+            and f"builtins.{func.id}" not in FACTORIES
+            and f"builtins.{func.id}" not in self.extra
+        ):
+            return None  # ``len(x)``: whether a scope rebinds `len` or not, not a factory
         qual = self.ctx.scopes.qualname(func, chain)
         if qual is not None:
             rtype = FACTORIES.get(qual) or self.extra.get(qual)
@@ -690,8 +698,11 @@ class ResourceFacts:
             if not isinstance(target, ast.Name) or not isinstance(value, _CALL_VALUES):
                 continue  # only a call (possibly awaited) acquires anything
             if skip is None:
-                info = self.ctx.scopes.info(scope)
-                skip = info.declared_global | info.declared_nonlocal
+                if walk_typed(scope, _DECLARATIONS):  # (nested scopes' included: a superset)
+                    info = self.ctx.scopes.info(scope)
+                    skip = info.declared_global | info.declared_nonlocal
+                else:
+                    skip = set()
             if target.id in skip:
                 continue
             rtype = self.classify(value, chain)

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import ast
 import builtins
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from gclint.analysis.walk import children, walk, walk_typed
+from gclint.analysis.walk import children, is_indexed, walk, walk_typed
 
 SCOPE_TYPES: tuple[type[ast.AST], ...] = (
     ast.Module,
@@ -235,6 +235,7 @@ def _bind_statements(info: ScopeInfo, roots: list[ast.AST]) -> None:
 
 _WALRUS = (ast.NamedExpr,)
 _IMPORTS = (ast.Import, ast.ImportFrom)
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _MATCH = getattr(ast, "Match", None)
 _TYPE_ALIAS = getattr(ast, "TypeAlias", None)
 
@@ -252,6 +253,8 @@ class Scopes:
         self._infos: dict[int, ScopeInfo] = {}
         self._resolved: dict[tuple[str, int, int], object] = {}
         self._aliases: dict[str, set[str]] | None = None
+        self._def_names: frozenset[str] | None = None
+        self._prefilter: bool | None = None  # see `_unbindable`
 
     def import_aliases(self) -> dict[str, set[str]]:
         """Every name any import in the module binds, with the last part of what it imports.
@@ -269,6 +272,34 @@ class Scopes:
             self._aliases = aliases
         return self._aliases
 
+    def _unbindable(self, name: str, names: Callable[[], Collection[str]]) -> bool:
+        """Whether `name` is surely not among `names()` (names bound some way anywhere in the
+        module). Asked only of the module being checked, whose walks are slices of its layout;
+        for a module reached through an import, a few of whose definitions are asked about,
+        the whole-module walk would cost more than the bindings it spares (False: unknown)."""
+        if self._prefilter is None:
+            self._prefilter = is_indexed(self.module)
+        return self._prefilter and name not in names()
+
+    def plain_builtin(self, name: str) -> bool:
+        """Whether `name` surely resolves to its builtin or to nothing known (no import binds it
+        anywhere), and no ``def``/``class`` statement defines it: what the scopes bind is not
+        needed to know that it names no import and no local definition."""
+        return (
+            name in _BUILTINS
+            and self._unbindable(name, self.import_aliases)
+            and name not in self.def_names()
+        )
+
+    def def_names(self) -> frozenset[str]:
+        """The name of every ``def`` and ``class`` statement of the module, at any depth."""
+        if self._def_names is None:
+            self._def_names = frozenset(
+                cast("ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef", node).name
+                for node in walk_typed(self.module, _DEFS)
+            )
+        return self._def_names
+
     def info(self, scope: ast.AST) -> ScopeInfo:
         key = id(scope)
         found = self._infos.get(key)
@@ -285,6 +316,10 @@ class Scopes:
         once per name and scope (a scope's chain is always the same; callers that ask at module
         level pass a shorter one).
         """
+        if name not in _BUILTINS and self._unbindable(name, self.import_aliases):
+            # Only an import binds a name to a qualified name (a builtin is one when nothing
+            # binds it): no scope's bindings are needed to say None (most names: ``self``...).
+            return None
         key = (name, id(chain[-1]) if chain else 0, len(chain))
         found = self._resolved.get(key, _UNRESOLVED)
         if found is _UNRESOLVED:
@@ -316,6 +351,8 @@ class Scopes:
 
         Only when the binding scope binds the name by that single statement and nothing else.
         """
+        if self._unbindable(name, self.def_names):
+            return None  # no such statement anywhere: no scope's bindings are needed
         innermost = len(chain) - 1
         for index in range(innermost, -1, -1):
             scope = chain[index]
@@ -339,6 +376,8 @@ class Scopes:
             node = node.value
         if not isinstance(node, ast.Name):
             return None
+        if attrs and node.id in _BUILTINS and self._unbindable(node.id, self.import_aliases):
+            return None  # a builtin's attribute, or something a scope binds: unknown either way
         base = self.resolve_name(node.id, chain)
         if base is None:
             return None

@@ -271,6 +271,11 @@ def indexed(root: ast.AST) -> Iterator[None]:
         _state.root, _state.index = outer
 
 
+def is_indexed(root: ast.AST) -> bool:
+    """Whether `root` is the tree being checked by this thread (walks of it are slices)."""
+    return _state.root is root
+
+
 def current_index() -> _Index | None:
     """The layout of the tree being checked (made now if needed), or None outside `indexed`."""
     return _current_index()
