@@ -16,6 +16,33 @@ from gclint import Config, check_source
 
 CASES: list[tuple[str, str, set[tuple[str, int]]]] = [
     (
+        "methods of local resources and paths that return resources",
+        """
+        import socket
+        import zipfile
+        from pathlib import Path
+
+        def first_member(path):
+            archive = zipfile.ZipFile(path)
+            member = archive.open("a.txt")
+            data = member.read()
+            archive.close()
+            return data
+
+        def as_file(host):
+            sock = socket.create_connection((host, 80))
+            stream = sock.makefile("rb")
+            line = stream.readline()
+            sock.close()
+            return line
+
+        def head(p: Path):
+            f = p.open()
+            return f.readline()
+        """,
+        {("GCL103", 6), ("GCL101", 7), ("GCL101", 14), ("GCL101", 20)},
+    ),
+    (
         "a name declared global or nonlocal is not the function's to close",
         """
         LOG = None

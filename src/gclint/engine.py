@@ -368,11 +368,14 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
         wanted = index.bounds(handled)
         count, size = len(wanted), len(order)
         i = k = 0  # wanted[k]: the first handled position at or after i
+        next_wanted = wanted[0] if count else size
         while i < size:
-            while k < count and wanted[k] < i:
-                k += 1
+            if next_wanted < i:
+                while k < count and wanted[k] < i:
+                    k += 1
+                next_wanted = wanted[k] if k < count else size
             end = ends[i]
-            if k == count or wanted[k] >= end:  # nothing handled in this subtree
+            if next_wanted >= end:  # nothing handled in this subtree
                 i = end
                 continue
             node = order[i]
@@ -383,10 +386,11 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
                     scopes.pop()
                 if type(done) in leave:
                     call(leave, done)
-            if type(node) in enter:
+            kind = type(node)
+            if kind in enter:
                 call(enter, node)
             ancestors.append(node)
-            if type(node) in SCOPE_TYPE_SET:
+            if kind in SCOPE_TYPE_SET:
                 scopes.append(node)
             closing.append(end)
             i += 1

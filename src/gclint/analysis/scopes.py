@@ -281,6 +281,11 @@ class Scopes:
             self._prefilter = is_indexed(self.module)
         return self._prefilter and name not in names()
 
+    def unimported(self, name: str) -> bool:
+        """Whether surely no import binds `name` anywhere in the module: then an attribute
+        chain from it (``name.x.y``) has no qualified name, whatever the scopes bind."""
+        return self._unbindable(name, self.import_aliases)
+
     def plain_builtin(self, name: str) -> bool:
         """Whether `name` surely resolves to its builtin or to nothing known (no import binds it
         anywhere), and no ``def``/``class`` statement defines it: what the scopes bind is not
