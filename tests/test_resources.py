@@ -478,12 +478,21 @@ PROJECT = {
 
         def data_dir():
             return pathlib.Path("/tmp")
+
+
+        def open_maybe(path):
+            import sqlite3
+
+            return sqlite3.connect(path)
+
+
+        open_maybe = staticmethod(open_maybe)  # bound twice: not surely the factory
         """,
     "app/api.py": "from .net import Client as Client\n",
     "app/main.py": """
         from app import net
         from .api import Client
-        from .net import Plain, data_dir, open_db
+        from .net import Plain, data_dir, open_db, open_maybe
 
 
         def ping(port):
@@ -508,6 +517,11 @@ PROJECT = {
         def qualified(port):
             c = net.Client(port)
             print(c)
+
+
+        def maybe(path):
+            conn = open_maybe(path)
+            return conn.execute("select 1").fetchone()
         """,
 }
 
@@ -524,7 +538,8 @@ def test_definitions_in_other_project_modules(tmp_path: Path, gclint: Runner) ->
         _path, number, _col, rest = line.split(":", 3)
         found.add((rest.split()[0], main[int(number) - 1].strip()))
     # Client via a re-export and via the module, a factory, and Path.open() found by astroid;
-    # the class whose close() releases nothing is not a resource
+    # the class whose close() releases nothing is not a resource, nor a name the module binds
+    # twice (the factory, then something else)
     assert found == {
         ("GCL101", "c = Client(port)"),
         ("GCL101", "conn = open_db(path)"),

@@ -230,6 +230,9 @@ class _Parsed:
     raw: bytes | None
     tree: ast.Module | None
     walrus: bool = True  # whether `raw` has ``:=`` (True when unknown)
+    # the top-level statements binding each name (`_lookup`): one pass over the body for the
+    # names asked about the module (3.5 per module on the corpus), made on the first question
+    names: dict[str, list[ast.stmt]] | None = None
 
     def __post_init__(self) -> None:
         self.walrus = self.raw is None or b":=" in self.raw
@@ -477,23 +480,35 @@ def _find_definition(qualname: str, directory: str, depth: int) -> Definition | 
     return None
 
 
+def _body_names(tree: ast.Module) -> dict[str, list[ast.stmt]]:
+    """Each name bound by a top-level def, class, import or plain assignment: its statements
+    (an import once per alias binding it; an assignment once, however many targets)."""
+    names: dict[str, list[ast.stmt]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.setdefault(stmt.name, []).append(stmt)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for alias in stmt.names:
+                names.setdefault(alias.asname or alias.name.partition(".")[0], []).append(stmt)
+        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            for bound in dict.fromkeys(t.id for t in targets if isinstance(t, ast.Name)):
+                names.setdefault(bound, []).append(stmt)
+    return names
+
+
 def _lookup(module: str, name: str, depth: int) -> Definition | None:
     tree = _module_tree(module)
     if tree is None:
         return None
-    found: list[ast.stmt] = []
-    for stmt in tree.body:
-        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            if stmt.name == name:
-                found.append(stmt)
-        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
-            for alias in stmt.names:
-                if (alias.asname or alias.name.partition(".")[0]) == name:
-                    found.append(stmt)
-        elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
-            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-                found.append(stmt)
+    kept = _MODULES.get(module)
+    if kept is not None and kept.tree is tree:  # kept with the tree: one pass per module
+        if kept.names is None:
+            kept.names = _body_names(tree)
+        names = kept.names
+    else:
+        names = _body_names(tree)
+    found = names.get(name, [])
     if len(found) != 1:
         return None
     node = found[0]
