@@ -290,11 +290,7 @@ class Scopes:
         """Whether `name` surely resolves to its builtin or to nothing known (no import binds it
         anywhere), and no ``def``/``class`` statement defines it: what the scopes bind is not
         needed to know that it names no import and no local definition."""
-        return (
-            name in _BUILTINS
-            and self._unbindable(name, self.import_aliases)
-            and name not in self.def_names()
-        )
+        return name in _BUILTINS and self.unimported(name) and name not in self.def_names()
 
     def def_names(self) -> frozenset[str]:
         """The name of every ``def`` and ``class`` statement of the module, at any depth."""
@@ -321,7 +317,7 @@ class Scopes:
         once per name and scope (a scope's chain is always the same; callers that ask at module
         level pass a shorter one).
         """
-        if name not in _BUILTINS and self._unbindable(name, self.import_aliases):
+        if name not in _BUILTINS and self.unimported(name):
             # Only an import binds a name to a qualified name (a builtin is one when nothing
             # binds it): no scope's bindings are needed to say None (most names: ``self``...).
             return None
@@ -381,7 +377,7 @@ class Scopes:
             node = node.value
         if not isinstance(node, ast.Name):
             return None
-        if attrs and node.id in _BUILTINS and self._unbindable(node.id, self.import_aliases):
+        if attrs and node.id in _BUILTINS and self.unimported(node.id):
             return None  # a builtin's attribute, or something a scope binds: unknown either way
         base = self.resolve_name(node.id, chain)
         if base is None:
