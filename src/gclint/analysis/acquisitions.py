@@ -350,13 +350,10 @@ class ResourceFacts:
         if not isinstance(call, ast.Call):
             return None
         func = call.func
-        if (
-            isinstance(func, ast.Name)
-            and self.ctx.scopes.plain_builtin(func.id)
-            and f"builtins.{func.id}" not in FACTORIES
-            and f"builtins.{func.id}" not in self.extra
-        ):
-            return None  # ``len(x)``: whether a scope rebinds `len` or not, not a factory
+        if isinstance(func, ast.Name) and self.ctx.scopes.plain_builtin(func.id):
+            builtin = f"builtins.{func.id}"
+            if builtin not in FACTORIES and builtin not in self.extra:
+                return None  # ``len(x)``: whether a scope rebinds `len` or not, not a factory
         qual = self.ctx.scopes.qualname(func, chain)
         if qual is not None:
             rtype = FACTORIES.get(qual) or self.extra.get(qual)
