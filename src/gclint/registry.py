@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 CODE_RE = re.compile(r"^GCL\d{3}$")
 
+# Node types of newer Pythons than the oldest supported (3.10). A handler for one of them is legal
+# everywhere and simply never runs on a Python whose parser cannot produce that node.
+NEWER_NODE_TYPES = frozenset({"TryStar", "TypeAlias", "TypeVar", "ParamSpec", "TypeVarTuple"})
+
 
 class Status(enum.Enum):
     IMPLEMENTED = "implemented"
@@ -130,12 +134,18 @@ class Rule:
 
     @classmethod
     def handlers(cls) -> Iterator[tuple[str, str, str]]:
-        """Yield (phase, node type name, method name) for each visit_/leave_ method."""
+        """Yield (phase, node type name, method name) for each visit_/leave_ method.
+
+        Handlers of node types this Python does not have (`NEWER_NODE_TYPES`) are left out.
+        """
         for attr in dir(cls):
             for phase in ("visit", "leave"):
                 prefix = phase + "_"
                 if attr.startswith(prefix) and callable(getattr(cls, attr)):
-                    yield phase, attr[len(prefix) :], attr
+                    node_type = attr[len(prefix) :]
+                    if node_type in NEWER_NODE_TYPES and not hasattr(ast, node_type):
+                        continue
+                    yield phase, node_type, attr
 
 
 @dataclass
