@@ -7,8 +7,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, Runner
+from conftest import BIN, ROOT, Runner
 
+from gclint.registry import Status
 from gclint.rules import REGISTRY
 
 BAD = """\
@@ -264,7 +265,11 @@ def test_rules_lists_the_whole_catalogue(gclint: Runner) -> None:
     assert listed == {r.code for r in REGISTRY}
     assert re.search(r"^GCL401  gc-disabled-without-restore .*implemented", result.stdout, re.M)
     implemented = set(re.findall(r"^(GCL\d{3}) .* implemented ", result.stdout, re.M))
-    assert implemented == _catalogue_codes()
+    planned = set(re.findall(r"^(GCL\d{3}) .* planned ", result.stdout, re.M))
+    # every catalogue entry is run, or listed as planned (specified, analysis not built yet)
+    assert implemented | planned == _catalogue_codes()
+    assert not implemented & planned
+    assert planned == {r.code for r in REGISTRY if r.status is Status.PLANNED}
     rows = json.loads(gclint("rules", "--format", "json").stdout)
     assert {row["code"] for row in rows} == listed
 
@@ -299,3 +304,51 @@ def test_planned_rules_are_listed_but_never_run() -> None:
         assert check_source("x = 1\n", "x.py", Config(select=("GCL999",))) == []
     finally:
         del REGISTRY.rules["GCL999"]
+
+
+ENTRY_WITH = """\
+import sys
+{inject}
+from gclint.entry import main
+raise SystemExit(main())
+"""
+
+
+@pytest.mark.parametrize(
+    "inject",
+    [
+        "sys.modules['gclint.rules'] = None  # start-up: the rules cannot be imported",
+        "import gclint.runner\ngclint.runner.check_paths = lambda *a, **k: [][1]",
+        "import gclint.reporters\ngclint.reporters.REPORTERS['text'] = lambda *a: 1 / 0",
+    ],
+    ids=["start-up", "runner", "reporter"],
+)
+def test_an_unexpected_exception_is_one_line_and_exit_2(tmp_path: Path, inject: str) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "leaky.py").write_text("def f(p):\n    fh = open(p)\n    return fh.read()\n")
+    result = subprocess.run(
+        [sys.executable, "-c", ENTRY_WITH.format(inject=inject), "check", "--no-cache", "."],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].startswith("gclint: GCL000 internal error in gclint (")
+    assert len([line for line in result.stderr.splitlines() if "GCL000" in line]) == 1
+
+
+def test_the_installed_command_and_python_m_use_the_guarded_entry(gclint: Runner) -> None:
+    import subprocess
+    import sys
+
+    script = (BIN / "gclint").read_text()
+    assert "gclint.entry" in script
+    result = subprocess.run(
+        [sys.executable, "-m", "gclint", "--version"], capture_output=True, text=True, check=False
+    )
+    assert result.stdout.strip() == gclint("--version").stdout.strip()

@@ -1,3 +1,3 @@
-from gclint.cli import main
+from gclint.entry import main
 
 raise SystemExit(main())
