@@ -261,12 +261,10 @@ def host_file_gc() -> Iterator[None]:
     (`release_trees`: answers about imported names are kept, a new question about a module
     parses it again), and so are astroid's modules of the project after a check that used it.
     The collector is paused during the check (what it allocates is freed by reference counting)
-    and restored as it was. After a check that used astroid, whose modules of the standard
-    library stay for later files (about 200,000 objects, and cyclic garbage of its inference),
-    the whole heap is collected once and what survives is frozen (`gc.freeze`), so that the
-    host's later passes skip it: 4 of 3,139 files on the corpus pay for that pass. (Objects of
-    the host alive at that moment are frozen too: they are still freed by reference counting,
-    but a cycle among them is not collected.) A batch run (`batch_file_gc`) keeps its trees
+    and restored as it was. After a check that used astroid, which leaves cyclic garbage of its
+    inference, the heap is collected once. The host's heap is never frozen (`gc.freeze` would
+    keep the host's own cycles from ever being collected), and its thresholds, recursion limit
+    and ``sys.path`` are left as they were. A batch run (`batch_file_gc`) keeps its trees
     instead, and freezes them.
     """
     if _Batch.on:
@@ -284,7 +282,6 @@ def host_file_gc() -> Iterator[None]:
             Inference.release_project_modules()
             if enabled:
                 gc.collect()
-                gc.freeze()
         if enabled:
             gc.enable()
 
