@@ -777,3 +777,21 @@ def test_parameter_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
         n for n in ast.walk(rebound.body[-1]) if isinstance(n, ast.Name) and n.id == "p"
     )
     assert Inference(str(path)).instance_of(receiver) == "pathlib.Path"
+
+
+@pytest.mark.parametrize(
+    ("defined", "public"),
+    [
+        ("pathlib._local.Path", "pathlib.Path"),  # Python 3.13
+        ("zipfile._path.Path", "zipfile.Path"),  # Python 3.12
+        ("zipfile.ZipFile", "zipfile.ZipFile"),
+        ("pkg.__init__.Thing", "pkg.__init__.Thing"),
+        ("builtins.list", "builtins.list"),
+    ],
+)
+def test_inferred_classes_are_named_as_their_package_exports_them(
+    defined: str, public: str
+) -> None:
+    from gclint.analysis.inference import public_name
+
+    assert public_name(defined) == public

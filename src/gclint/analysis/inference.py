@@ -640,7 +640,20 @@ class Inference:
             for value in target.infer():
                 if not isinstance(value, astroid.bases.Instance):
                     return None
-                names.add(value.pytype())
+                names.add(public_name(value.pytype()))
         except Exception:  # inference failed: unknown
             return None
         return names.pop() if len(names) == 1 else None
+
+
+def public_name(qualname: str) -> str:
+    """The name a package exports a class under, from where it is defined: private modules
+    between the package and the class are dropped (``pathlib._local.Path`` on 3.13 and
+    ``zipfile._path.Path`` on 3.12 are ``pathlib.Path`` and ``zipfile.Path``)."""
+    parts = qualname.split(".")
+    if len(parts) < 3:
+        return qualname
+    kept = [parts[0]]
+    kept += [p for p in parts[1:-1] if not (p.startswith("_") and not p.startswith("__"))]
+    kept.append(parts[-1])
+    return ".".join(kept)
