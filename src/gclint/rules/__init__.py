@@ -2,9 +2,9 @@
 
 from gclint.fixes import FIXABLE
 from gclint.registry import REGISTRY
-from gclint.rules import cycles, finalizers, gcmodule, meta, resources
+from gclint.rules import cycles, finalizers, gcmodule, meta, planned, resources
 
 for _code in FIXABLE:
     REGISTRY.rules[_code].fix_implemented = True
 
-__all__ = ["REGISTRY", "cycles", "finalizers", "gcmodule", "meta", "resources"]
+__all__ = ["REGISTRY", "cycles", "finalizers", "gcmodule", "meta", "planned", "resources"]
