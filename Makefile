@@ -1,6 +1,7 @@
 # Two entry points a fresh machine needs (only Python 3.10+ and make):
 #   make demo   runs gclint on the bundled demo program and prints its findings
-#   make test   runs the whole test suite: tests, mypy --strict, ruff, docs-current check
+#   make test   runs the whole test suite: pytest (on every Python 3.10-3.13 found), mypy --strict,
+#               ruff, docs-current check; ends with one summary line
 # Both create .venv and install gclint with its development tools into it.
 
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test pytest typecheck lint docs bench clean
+.PHONY: demo test pythons pytest typecheck lint docs bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "gclint needs Python 3.10+")'
@@ -20,8 +21,11 @@ demo: $(STAMP)
 	@echo '$$ gclint check fixtures/demo --show-source --statistics'
 	@$(BIN)/gclint check fixtures/demo --show-source --statistics; status=$$?; [ $$status -le 1 ]
 
-test: pytest typecheck lint
-	$(BIN)/python -m gclint.docs --check .
+test: $(STAMP)
+	$(BIN)/python tests/suite.py
+
+pythons: $(STAMP)
+	$(BIN)/python tests/suite.py --only-pythons
 
 pytest: $(STAMP)
 	$(BIN)/python -X dev -W error::ResourceWarning -m pytest -q
@@ -37,4 +41,4 @@ docs: $(STAMP)
 	$(BIN)/python -m gclint.docs .
 
 clean:
-	rm -rf $(VENV) .gclint_cache .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .venv-3.* .gclint_cache .mypy_cache .ruff_cache .pytest_cache
