@@ -83,3 +83,38 @@ def test_message_placeholders_are_filled() -> None:
         for example in rule.invalid:
             for diag in check_source(example.source, example.path, Config(select=(rule.code,))):
                 assert "{" not in diag.message.replace("{...}", ""), diag.message
+
+
+def test_handlers_of_newer_node_types_register_on_every_python() -> None:
+    """A rule may handle ``TryStar`` (3.11+) or ``TypeAlias`` (3.12+): on an older Python the
+    handler is left out, not an error; a misspelt node type is still refused."""
+    import ast
+
+    from gclint.registry import Registry
+
+    class Newer(Rule):
+        code = "GCL998"
+        name = "newer-nodes"
+        summary = "test"
+
+        def visit_TryStar(self, node: ast.AST) -> None: ...
+
+        def visit_TypeAlias(self, node: ast.AST) -> None: ...
+
+        def visit_Try(self, node: ast.AST) -> None: ...
+
+    Registry().register(Newer)
+    handled = {node_type for _phase, node_type, _attr in Newer.handlers()}
+    assert "Try" in handled
+    assert ("TryStar" in handled) == hasattr(ast, "TryStar")
+    assert ("TypeAlias" in handled) == hasattr(ast, "TypeAlias")
+
+    class Misspelt(Rule):
+        code = "GCL997"
+        name = "misspelt-node"
+        summary = "test"
+
+        def visit_Trystar(self, node: ast.AST) -> None: ...
+
+    with pytest.raises(ValueError, match="unknown node type 'Trystar'"):
+        Registry().register(Misspelt)
