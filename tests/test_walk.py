@@ -291,3 +291,28 @@ def test_a_batch_run_imports_a_module_it_just_checked_without_parsing_it_again(
         assert parsed == ["net.py"]
     finally:
         inference.release_caches()
+
+
+def test_a_process_that_checks_one_file_makes_no_generated_layout() -> None:
+    """flake8 on the file being edited checks one file: the generated layers (`_make_layer`)
+    would cost more than they save, so the first trees use the generic layout; later ones the
+    generated layers."""
+    import subprocess
+    import sys
+
+    script = (
+        "from gclint.analysis import walk\n"
+        "from gclint import check_source\n"
+        "src = 'def f(p):\\n    fh = open(p)\\n    return fh.read()\\n'\n"
+        "counts = []\n"
+        "for _ in range(walk.GENERIC_LAYOUTS + 1):\n"
+        "    assert [d.code for d in check_source(src, 'm.py')] == ['GCL101']\n"
+        "    counts.append(len(walk._LAYERS))\n"
+        "print(counts)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    counts = [int(n) for n in out.strip().strip("[]").split(",")]
+    assert counts[:-1] == [0] * (len(counts) - 1)
+    assert counts[-1] > 0

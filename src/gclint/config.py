@@ -15,11 +15,6 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 DEFAULT_EXCLUDE: tuple[str, ...] = (
     ".git",
     ".hg",
@@ -156,6 +151,10 @@ def _has_gclint_table(pyproject: Path) -> bool:
 
 
 def load_pyproject(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):  # imported only when a [tool.gclint] table is read
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ast
 import atexit
-import hashlib
 import os
 import stat
 import sys
@@ -322,6 +321,8 @@ _DIGESTS: dict[str, tuple[Stamp, str]] = {}  # path -> (stamp when parsed, diges
 
 def statement_digest(raw: bytes, tree: ast.Module) -> str:
     lines = raw.splitlines()  # at LF, CRLF and CR, as Python numbers lines
+    import hashlib  # only when a digest is needed: not at every start-up
+
     digest = hashlib.sha256()
     # what decodes the statements: a BOM, a coding cookie in the first two lines
     digest.update(b"bom\0" if raw.startswith(b"\xef\xbb\xbf") else b"\0")

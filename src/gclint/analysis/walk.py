@@ -48,16 +48,30 @@ def children(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+# The first trees a process lays out use the generic layout: making the generated layers
+# (`_make_layer`) costs more than it saves on one or two files, which is all that flake8 checks
+# when an editor runs it on the file being edited. Both layouts are the same.
+GENERIC_LAYOUTS = 2
+
+
+class _Trees:
+    laid_out = 0  # trees laid out by this process
+
+
 class _Index:
     """A tree in depth-first source order: node `order[i]`'s subtree is ``order[i:ends[i]]``."""
 
     def __init__(self, root: ast.AST) -> None:
         # the layout also records where each node is (`starts`: leaves left out, see
         # `_make_layer`) and every node's position under its exact type (`by_type`)
-        try:
-            self.order, self.ends, self.starts, self._by_type = _layout_recursive(root)
-        except RecursionError:  # deeper than the stack allows: the same layout, iteratively
+        _Trees.laid_out += 1
+        if _Trees.laid_out <= GENERIC_LAYOUTS:  # see GENERIC_LAYOUTS
             self.order, self.ends, self.starts, self._by_type = _layout_iterative(root)
+        else:
+            try:
+                self.order, self.ends, self.starts, self._by_type = _layout_recursive(root)
+            except RecursionError:  # deeper than the stack allows: the same layout, iteratively
+                self.order, self.ends, self.starts, self._by_type = _layout_iterative(root)
         self._bounds: dict[tuple[type, ...], list[int]] = {}
 
     def span(self, node: ast.AST) -> tuple[int, int] | None:
