@@ -14,6 +14,7 @@ Usage: ``python bench/single_file.py [--rounds N] [--write docs/performance.md]`
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", metavar="PAGE", help="put the table into this page")
     parser.add_argument("--venvs", default=str(Path(tempfile.gettempdir()) / "gclint-bench-venvs"))
     args = parser.parse_args(argv)
+    # as a user's machine does: bytecode caches written and used (this environment sets
+    # PYTHONDONTWRITEBYTECODE=1, which would recompile gclint's sources on every run)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
     bench = Bench(repeat=1, retries=0, quiet_wait=0)
     base = Path(args.venvs)
