@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import keyword
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, cast
@@ -37,6 +39,7 @@ from gclint.analysis.resources import (
     FACTORIES,
     OWNERSHIP_METHODS,
     OWNERSHIP_TAKERS,
+    PID_WAITS,
     RESOURCE_METHODS,
     ResourceType,
 )
@@ -146,6 +149,7 @@ _ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
 _RESOURCE_METHOD_NAMES = frozenset(method for _kind, method in RESOURCE_METHODS)
 DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
 _PATH_NAME_HINTS = ("path", "name", "dir", "url")
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
 @dataclass(frozen=True)
@@ -238,6 +242,42 @@ def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef, in_memory: se
     return False
 
 
+def _var(class_name: str) -> str:
+    """The name advice binds an instance of a class to: ``EventLog`` -> ``event_log``."""
+    snake = _WORD_BOUNDARY.sub("_", class_name).lower().strip("_")
+    return snake if snake.isidentifier() and not keyword.iskeyword(snake) else "obj"
+
+
+def _manager(
+    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef], inherited: str | None = None
+) -> str:
+    """How a block releases an instance of a class with these methods (`ResourceType.manager`):
+    its own ``with``/``async with``, else what its base does, else contextlib's wrapper of its
+    ``close()``/``aclose()`` (an ``async def close()`` has none: awaited in ``finally:``)."""
+    if "__enter__" in methods:
+        return "with"
+    if "__aenter__" in methods:
+        return "async with"
+    if inherited is not None:
+        return inherited
+    close, aclose = methods.get("close"), methods.get("aclose")
+    if isinstance(close, ast.FunctionDef):
+        return "closing"
+    if isinstance(aclose, ast.AsyncFunctionDef):
+        return "aclosing"
+    return "await {name}.close()" if close is not None else "{name}.aclose()"
+
+
+def _is_pid_of(expr: ast.AST, name: str) -> bool:
+    """``name.pid``."""
+    return (
+        isinstance(expr, ast.Attribute)
+        and expr.attr == "pid"
+        and isinstance(expr.value, ast.Name)
+        and expr.value.id == name
+    )
+
+
 def _rooted_at_self(expr: ast.AST) -> bool:
     while isinstance(expr, ast.Attribute):
         expr = expr.value
@@ -275,7 +315,7 @@ class ResourceFacts:
         self.module_name = module_name(ctx.path)
         self.directory = os.path.dirname(os.path.abspath(ctx.path))
         self._inference: Inference | None = None
-        extra = ResourceType("file", "resource", CLOSE)
+        extra = ResourceType("file", "resource", CLOSE, var="resource")
         self.extra: dict[str, ResourceType] = dict.fromkeys(
             ctx.config.extra_resource_factories, extra
         )
@@ -581,7 +621,13 @@ class ResourceFacts:
         module_chain = chain[:1]
         in_memory = _in_memory_attributes(cls) if release else set()  # a walk of the class
         if release and any(_releases_held(methods[name], in_memory) for name in release):
-            result = ResourceType("user", f"'{cls.name}' object", release)
+            result = ResourceType(
+                "user",
+                f"'{cls.name}' object",
+                release,
+                var=_var(cls.name),
+                manager=_manager(methods),
+            )
         if result is None:
             for base in cls.bases:
                 inherited: ResourceType | None = None
@@ -598,6 +644,8 @@ class ResourceFacts:
                         f"'{cls.name}' object",
                         inherited.release,
                         wraps_file_objects=inherited.wraps_file_objects,
+                        var=_var(cls.name),
+                        manager=_manager(methods, inherited.manager),
                     )
                     break
         self._types[key] = result
@@ -798,6 +846,7 @@ class ResourceFacts:
             "line": acq.stmt.lineno,
             "name": acq.name,
             "verb": "started" if acq.rtype.kind == "process" else "opened",
+            "advice": acq.rtype.advice(acq.label, acq.name),
         }
         if module_level and not outcome.released:
             return None  # module-level resources are reported only when the code closes them
@@ -986,6 +1035,8 @@ class _Uses:
         if self.acq.rtype.fd and call.args and isinstance(call.args[0], ast.Name):
             qual = self.facts.ctx.scopes.qualname(func, self.chain)
             return qual == "os.close" and call.args[0].id == self.name
+        if self.acq.rtype.kind == "process" and call.args and _is_pid_of(call.args[0], self.name):
+            return self.facts.ctx.scopes.qualname(func, self.chain) in PID_WAITS
         return False
 
     def effect(self, node: ast.AST, is_acquisition: bool) -> Effect:
@@ -1053,6 +1104,12 @@ class _Uses:
         if isinstance(parent, ast.Attribute):
             grand = parents.get(id(parent))
             method = parent.attr
+            if (
+                isinstance(grand, ast.Call)
+                and grand.func is not parent
+                and self._is_release_call(grand)
+            ):
+                return Effect.RELEASE  # ``os.waitpid(proc.pid, 0)``
             if isinstance(grand, ast.Call) and grand.func is parent:
                 if method in self.release:
                     return Effect.RELEASE

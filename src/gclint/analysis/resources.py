@@ -11,6 +11,7 @@ know, plus sockets, selectors, processes, pools, network clients and databases.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 
@@ -26,35 +27,76 @@ class ResourceType:
     fd: bool = False  # a raw descriptor (int), released by ``os.close(fd)``
     wraps_file_objects: bool = False  # also accepts an open file object, which it does not own
     closes_when_exhausted: bool = False  # iterating it to the end closes it (fileinput)
+    var: str = "f"  # the name advice (and a fix) binds it to where the code names it nowhere
+    # How a block releases it: its own context manager ("with", or "async with" when it has only
+    # ``__aenter__``), contextlib's wrapper for an object without one ("closing", "aclosing"),
+    # or else the statement that releases it in a ``finally:`` block ("os.close({name})").
+    manager: str = "with"
+
+    def advice(self, label: str, name: str) -> str:
+        """What a message tells the user to write: ``use 'with open(...) as f:'``."""
+        call = f"{label}(...)"
+        if self.manager in ("with", "async with"):
+            return f"use '{self.manager} {call} as {name}:'"
+        if self.manager in ("closing", "aclosing"):
+            keyword = "async with" if self.manager == "aclosing" else "with"
+            return f"use '{keyword} contextlib.{self.manager}({call}) as {name}:'"
+        return f"call '{self.manager.format(name=name)}' in a 'finally:' block"
 
 
 CLOSE = frozenset({"close"})
 _FILE = ResourceType("file", "file", CLOSE)
-_ARCHIVE = ResourceType("file", "archive", CLOSE, wraps_file_objects=True)
+_ARCHIVE = ResourceType("file", "archive", CLOSE, wraps_file_objects=True, var="archive")
 _FILE_OR_WRAPPER = ResourceType("file", "file", CLOSE, wraps_file_objects=True)
 _FILEINPUT = ResourceType("file", "file input", CLOSE, closes_when_exhausted=True)
 _TEMPFILE = ResourceType("file", "temporary file", CLOSE)
-_TEMPDIR = ResourceType("tempdir", "temporary directory", frozenset({"cleanup"}))
-_DB = ResourceType("file", "database file", CLOSE)
-_MMAP = ResourceType("file", "memory map", CLOSE)
-_SCANDIR = ResourceType("file", "directory iterator", CLOSE)
-_SOCKET = ResourceType("socket", "socket", CLOSE)
-_SELECTOR = ResourceType("socket", "selector", CLOSE)
-_FD = ResourceType("fd", "file descriptor", frozenset(), fd=True)
-_PROCESS = ResourceType("process", "process", frozenset({"wait", "communicate", "poll"}))
-_POOL = ResourceType("pool", "process pool", frozenset({"close", "terminate", "join"}))
-_EXECUTOR = ResourceType("pool", "executor", frozenset({"shutdown"}))
-_MANAGER = ResourceType("pool", "manager process", frozenset({"shutdown"}))
-_HTTP = ResourceType("client", "HTTP response", CLOSE)
-_CONNECTION = ResourceType("client", "network connection", CLOSE)
-_MAIL = ResourceType("client", "network connection", frozenset({"close", "quit"}))
-_IMAP = ResourceType("client", "network connection", frozenset({"close", "logout", "shutdown"}))
-_SESSION = ResourceType("client", "HTTP session", CLOSE)
-_POOL_MANAGER = ResourceType("client", "connection pool", frozenset({"clear", "close"}))
-_SQLITE = ResourceType("connection", "database connection", CLOSE, context_manager_closes=False)
-_PSYCOPG2 = ResourceType("connection", "database connection", CLOSE, context_manager_closes=False)
-_DBAPI = ResourceType("connection", "database connection", CLOSE)
-_ASYNC_DB = ResourceType("connection", "database connection", CLOSE, awaited=True)
+_TEMPDIR = ResourceType("tempdir", "temporary directory", frozenset({"cleanup"}), var="tmpdir")
+_SHELF = ResourceType("file", "database file", CLOSE, var="shelf")
+_DB = ResourceType("file", "database file", CLOSE, var="db")
+_MMAP = ResourceType("file", "memory map", CLOSE, var="mapped")
+_SCANDIR = ResourceType("file", "directory iterator", CLOSE, var="entries")
+_SOCKET = ResourceType("socket", "socket", CLOSE, var="sock")
+_SELECTOR = ResourceType("socket", "selector", CLOSE, var="selector")
+_FD = ResourceType(
+    "fd", "file descriptor", frozenset(), fd=True, var="fd", manager="os.close({name})"
+)
+_PROCESS = ResourceType(
+    "process", "process", frozenset({"wait", "communicate", "poll"}), var="proc"
+)
+_POOL = ResourceType("pool", "process pool", frozenset({"close", "terminate", "join"}), var="pool")
+_THREAD_POOL = dataclasses.replace(_POOL, noun="thread pool")
+_EXECUTOR = ResourceType("pool", "executor", frozenset({"shutdown"}), var="executor")
+_MANAGER = ResourceType("pool", "manager process", frozenset({"shutdown"}), var="manager")
+_HTTP = ResourceType("client", "HTTP response", CLOSE, var="response")
+# http.client's connections and poplib's clients have no context manager of their own
+_CONNECTION = ResourceType("client", "network connection", CLOSE, var="conn", manager="closing")
+_TELNET = dataclasses.replace(_CONNECTION, manager="with")
+_MAIL = ResourceType("client", "network connection", frozenset({"close", "quit"}), var="conn")
+_POP = dataclasses.replace(_MAIL, manager="closing")
+_IMAP = ResourceType(
+    "client", "network connection", frozenset({"close", "logout", "shutdown"}), var="conn"
+)
+_SESSION = ResourceType("client", "HTTP session", CLOSE, var="session")
+_ASYNC_SESSION = dataclasses.replace(_SESSION, manager="async with")
+_HTTP_CLIENT = ResourceType("client", "HTTP client", CLOSE, var="client")
+_ASYNC_HTTP_CLIENT = dataclasses.replace(
+    _HTTP_CLIENT, release=frozenset({"aclose"}), manager="async with"
+)
+_POOL_MANAGER = ResourceType("client", "connection pool", frozenset({"clear", "close"}), var="pool")
+# sqlite3's and psycopg2's ``with`` only ends the transaction
+_SQLITE = ResourceType(
+    "connection",
+    "database connection",
+    CLOSE,
+    context_manager_closes=False,
+    var="conn",
+    manager="closing",
+)
+_PSYCOPG2 = _SQLITE
+_DBAPI = ResourceType("connection", "database connection", CLOSE, var="conn")
+# asyncpg's connection has no ``async with`` (its pools do); aiosqlite's has
+_ASYNCPG = dataclasses.replace(_DBAPI, awaited=True, manager="await {name}.close()")
+_AIOSQLITE = dataclasses.replace(_DBAPI, awaited=True, manager="async with")
 
 FACTORIES: dict[str, ResourceType] = {
     # files and file-like objects
@@ -86,8 +128,8 @@ FACTORIES: dict[str, ResourceType] = {
     "tarfile.TarFile.xzopen": _ARCHIVE,
     "zipfile.ZipFile": _ARCHIVE,
     "zipfile.PyZipFile": _ARCHIVE,
-    "shelve.open": _DB,
-    "shelve.DbfilenameShelf": _DB,
+    "shelve.open": _SHELF,
+    "shelve.DbfilenameShelf": _SHELF,
     "dbm.open": _DB,
     "dbm.dumb.open": _DB,
     "dbm.gnu.open": _DB,
@@ -120,8 +162,8 @@ FACTORIES: dict[str, ResourceType] = {
     "subprocess.Popen": _PROCESS,
     "multiprocessing.Pool": _POOL,
     "multiprocessing.pool.Pool": _POOL,
-    "multiprocessing.pool.ThreadPool": _POOL,
-    "multiprocessing.dummy.Pool": _POOL,
+    "multiprocessing.pool.ThreadPool": _THREAD_POOL,
+    "multiprocessing.dummy.Pool": _THREAD_POOL,
     "multiprocessing.Manager": _MANAGER,
     "multiprocessing.managers.SyncManager": _MANAGER,
     "concurrent.futures.ThreadPoolExecutor": _EXECUTOR,
@@ -138,17 +180,17 @@ FACTORIES: dict[str, ResourceType] = {
     "smtplib.SMTP": _MAIL,
     "smtplib.SMTP_SSL": _MAIL,
     "smtplib.LMTP": _MAIL,
-    "poplib.POP3": _MAIL,
-    "poplib.POP3_SSL": _MAIL,
+    "poplib.POP3": _POP,
+    "poplib.POP3_SSL": _POP,
     "imaplib.IMAP4": _IMAP,
     "imaplib.IMAP4_SSL": _IMAP,
-    "telnetlib.Telnet": _CONNECTION,
+    "telnetlib.Telnet": _TELNET,
     "requests.Session": _SESSION,
     "requests.session": _SESSION,
     "requests.sessions.Session": _SESSION,
-    "httpx.Client": _SESSION,
-    "httpx.AsyncClient": ResourceType("client", "HTTP client", frozenset({"aclose"})),
-    "aiohttp.ClientSession": _SESSION,
+    "httpx.Client": _HTTP_CLIENT,
+    "httpx.AsyncClient": _ASYNC_HTTP_CLIENT,
+    "aiohttp.ClientSession": _ASYNC_SESSION,
     "urllib3.PoolManager": _POOL_MANAGER,
     "urllib3.HTTPConnectionPool": _POOL_MANAGER,
     "urllib3.HTTPSConnectionPool": _POOL_MANAGER,
@@ -165,9 +207,12 @@ FACTORIES: dict[str, ResourceType] = {
     "cx_Oracle.connect": _DBAPI,
     "oracledb.connect": _DBAPI,
     "pyodbc.connect": _DBAPI,
-    "asyncpg.connect": _ASYNC_DB,
-    "aiosqlite.connect": _ASYNC_DB,
+    "asyncpg.connect": _ASYNCPG,
+    "aiosqlite.connect": _AIOSQLITE,
 }
+
+# Functions that wait for a process given its pid (``os.waitpid(proc.pid, 0)``): a wait.
+PID_WAITS: frozenset[str] = frozenset({"os.waitpid", "os.wait4"})
 
 # Methods of a resource that return another resource of the given type.
 RESOURCE_METHODS: dict[tuple[str, str], ResourceType] = {
@@ -182,6 +227,7 @@ RESOURCE_METHODS: dict[tuple[str, str], ResourceType] = {
 OWNERSHIP_TAKERS: frozenset[str] = frozenset(
     {
         "contextlib.closing",
+        "contextlib.aclosing",
         "contextlib.nullcontext",
         "contextlib.ExitStack.enter_context",
         "contextlib.AsyncExitStack.enter_async_context",

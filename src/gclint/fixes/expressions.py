@@ -40,6 +40,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from gclint.analysis.resources import FACTORIES
 from gclint.diagnostics import Diagnostic, FixSafety
 from gclint.fixes.base import FixSkipped, fixer
 from gclint.fixes.sites import (
@@ -52,64 +53,51 @@ from gclint.fixes.sites import (
     only_statement,
 )
 
-# factory -> the name the fix binds it to; ``with factory(...) as name`` closes it and binds
-# the object itself (TemporaryDirectory binds its path; sqlite3/psycopg2 connections only
-# commit; network protocol clients send a QUIT: none of those is here)
-WITH_CLOSES: dict[str, str] = {
-    **dict.fromkeys(
-        (
-            "builtins.open",
-            "io.open",
-            "io.open_code",
-            "io.FileIO",
-            "codecs.open",
-            "os.fdopen",
-            "gzip.open",
-            "gzip.GzipFile",
-            "bz2.open",
-            "bz2.BZ2File",
-            "lzma.open",
-            "lzma.LZMAFile",
-            "tokenize.open",
-            "wave.open",
-            "fileinput.input",
-            "fileinput.FileInput",
-            "tempfile.TemporaryFile",
-            "tempfile.NamedTemporaryFile",
-            "tempfile.SpooledTemporaryFile",
-        ),
-        "f",
-    ),
-    **dict.fromkeys(
-        ("tarfile.open", "tarfile.TarFile", "zipfile.ZipFile", "zipfile.PyZipFile"), "archive"
-    ),
-    "shelve.open": "shelf",
-    "dbm.open": "db",
-    "mmap.mmap": "mapped",
-    "os.scandir": "entries",
-    **dict.fromkeys(
-        (
-            "socket.socket",
-            "socket.create_connection",
-            "socket.create_server",
-            "socket.fromfd",
-        ),
-        "sock",
-    ),
-    **dict.fromkeys(
-        (
-            "select.epoll",
-            "select.kqueue",
-            "selectors.DefaultSelector",
-            "selectors.EpollSelector",
-            "selectors.KqueueSelector",
-            "selectors.PollSelector",
-            "selectors.SelectSelector",
-        ),
-        "selector",
-    ),
-    "urllib.request.urlopen": "response",
-}
+# factories whose ``with factory(...) as name`` closes the object and binds the object itself
+# (TemporaryDirectory binds its path; sqlite3/psycopg2 connections only commit; network
+# protocol clients send a QUIT: none of those is here); the name is the catalogue's, the one
+# the rule's message names
+WITH_CLOSES = frozenset(
+    {
+        "builtins.open",
+        "io.open",
+        "io.open_code",
+        "io.FileIO",
+        "codecs.open",
+        "os.fdopen",
+        "gzip.open",
+        "gzip.GzipFile",
+        "bz2.open",
+        "bz2.BZ2File",
+        "lzma.open",
+        "lzma.LZMAFile",
+        "tokenize.open",
+        "wave.open",
+        "fileinput.input",
+        "fileinput.FileInput",
+        "tempfile.TemporaryFile",
+        "tempfile.NamedTemporaryFile",
+        "tempfile.SpooledTemporaryFile",
+        "tarfile.open",
+        "tarfile.TarFile",
+        "zipfile.ZipFile",
+        "zipfile.PyZipFile",
+        "shelve.open",
+        "dbm.open",
+        "mmap.mmap",
+        "os.scandir",
+        "socket.socket",
+        "socket.create_connection",
+        "socket.create_server",
+        "socket.fromfd",
+        "select.epoll",
+        "select.kqueue",
+        "selectors.DefaultSelector",
+        "selectors.EpollSelector",
+        "selectors.KqueueSelector",
+        "urllib.request.urlopen",
+    }
+)
 # ``x.open()`` (a Path, an archive member) and ``sock.makefile()`` return file objects; the rule
 # reports them only on receivers it knows
 OPENER_METHODS = frozenset({"open", "makefile"})
@@ -247,9 +235,9 @@ def _variable_name(site: Site, call: cst.Call) -> str:
     """The name the fix binds the resource to (by its kind); FixSkipped if `with` would not
     close it."""
     known = site.imported_names(call.func)
-    for name in sorted(known):
-        if name in WITH_CLOSES:
-            return WITH_CLOSES[name]
+    closed = sorted(known & WITH_CLOSES)
+    if closed:
+        return FACTORIES[closed[0]].var  # the name the rule's message names
     if known:
         label = dotted(call.func) or "the call"
         raise FixSkipped(f"'with {label}(...)' is not known to close what '{label}()' returns")

@@ -7,9 +7,14 @@ only when it provably keeps the program's meaning:
 
 - the acquisition is a statement ``x = call(...)`` of its own, not awaited;
 - ``with call(...) as x:`` binds the same object and its exit only closes it: the call is a
-  known standard-library factory whose ``__enter__`` returns the object and whose ``__exit__``
-  closes it (`WITH_CLOSES`), or a class of the same module defining ``close()``, which is then
-  wrapped in ``contextlib.closing(...)``;
+  known factory whose ``__enter__`` returns the object and whose ``__exit__`` closes it
+  (`WITH_CLOSES`), or a class of the same module defining ``close()``, which is then wrapped in
+  ``contextlib.closing(...)``;
+- an asynchronous resource gets ``async with``, only in an ``async def``: a known factory whose
+  ``__aenter__``/``__aexit__`` do the same (`ASYNC_WITH_CLOSES`, the trailing close being
+  ``await x.aclose()``/``await x.close()``), or a class of the same module whose release is an
+  ``async def aclose()``, wrapped in ``contextlib.aclosing(...)`` (an ``async def close()``
+  has no such wrapper: skipped);
 - every use of `x` is in the covered statements, none rebinds or deletes it, none is in a nested
   function, lambda or class, and neither `x` nor a value made from it (other than plain data such
   as ``f.read()`` or ``json.load(f)``) is returned, yielded, or used after the block. A file
@@ -21,6 +26,7 @@ Anything else raises `FixSkipped` with the reason.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -75,13 +81,21 @@ WITH_CLOSES = frozenset(
         "tempfile.SpooledTemporaryFile",
         "urllib.request.urlopen",
         "selectors.DefaultSelector",
-        "selectors.SelectSelector",
-        "selectors.PollSelector",
         "selectors.EpollSelector",
         "selectors.KqueueSelector",
         "selectors.DevpollSelector",
+        "requests.Session",
+        "requests.session",
+        "requests.sessions.Session",
+        "httpx.Client",
     }
 )
+# The same for ``async with`` (``__aenter__`` returns the object, ``__aexit__`` closes it), with
+# the method an explicit close awaits.
+ASYNC_WITH_CLOSES: dict[str, str] = {
+    "httpx.AsyncClient": "aclose",
+    "aiohttp.ClientSession": "close",
+}
 
 # Methods and attributes whose result is plain data, holding no reference to the resource.
 DATA_METHODS = frozenset(
@@ -151,6 +165,17 @@ DATA_FUNCTIONS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Item:
+    """The ``with`` item for the acquisition: its expression, the import it needs (or None),
+    whether it is ``async with``, and the method a trailing close calls (``close``/``aclose``)."""
+
+    expr: cst.BaseExpression
+    needs: str | None = None
+    asynchronous: bool = False
+    close: str = "close"
+
+
 @dataclass
 class Plan:
     """How the block is rewritten: the statements covered, and the close to remove."""
@@ -174,27 +199,33 @@ def resource_name(site: Site, call: cst.Call) -> str:
     return stmt.targets[0].target.value
 
 
-def is_close_of(stmt: cst.BaseStatement, name: str) -> bool:
-    """True for a statement line that is exactly ``name.close()``."""
+def is_close_of(stmt: cst.BaseStatement, name: str, item: Item | None = None) -> bool:
+    """True for a statement line that is exactly ``name.close()`` (``await name.aclose()``
+    for an asynchronous `item` whose close is ``aclose``)."""
     if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
         return False
     expr = stmt.body[0]
+    if not isinstance(expr, cst.Expr):
+        return False
+    value = expr.value
+    if item is not None and item.asynchronous:
+        if not isinstance(value, cst.Await):
+            return False
+        value = value.expression
+    method = item.close if item is not None else "close"
     return (
-        isinstance(expr, cst.Expr)
-        and isinstance(expr.value, cst.Call)
-        and not expr.value.args
-        and dotted(expr.value.func) == f"{name}.close"
+        isinstance(value, cst.Call) and not value.args and dotted(value.func) == f"{name}.{method}"
     )
 
 
-def plan_block(site: Site, name: str) -> Plan:
+def plan_block(site: Site, name: str, item: Item | None = None) -> Plan:
     """Which statements after the acquisition the ``with`` must cover."""
     body = site.body
     users = [i for i in range(site.index + 1, len(body)) if name_uses(body[i], {name})]
     if not users:
         raise FixSkipped(f"'{name}' is not used after it is acquired in its block")
     last = users[-1]
-    if is_close_of(body[last], name):
+    if is_close_of(body[last], name, item):
         return Plan(stop=last, remove=last)
     return Plan(stop=last + 1, remove=None)
 
@@ -237,10 +268,13 @@ class _Scan(cst.CSTVisitor):
         if name == self.resource and self._data_use(use, parent):
             return
         small = self._small_statement(use)
-        if isinstance(small, cst.Expr) and not isinstance(small.value, (cst.Yield, cst.Await)):
-            if name == self.resource and dotted(_call_func(small)) == f"{name}.close":
+        if isinstance(small, cst.Expr) and _discarded(small.value):
+            if name == self.resource and dotted(_call_func(small)) in (
+                f"{name}.close",
+                f"{name}.aclose",
+            ):
                 self.closes += 1
-            return  # the value is discarded
+            return  # the value is discarded (``await x.send(...)``: once awaited)
         if (
             isinstance(small, cst.Assign)
             and all(isinstance(t.target, cst.Name) for t in small.targets)
@@ -291,8 +325,17 @@ class _Scan(cst.CSTVisitor):
         return None
 
 
+def _discarded(value: cst.BaseExpression) -> bool:
+    """An expression statement's value that nothing keeps: not a ``yield`` (the consumer gets
+    it), nor an ``await`` of anything but a call."""
+    if isinstance(value, cst.Await):
+        return isinstance(value.expression, cst.Call)
+    return not isinstance(value, cst.Yield)
+
+
 def _call_func(expr: cst.Expr) -> cst.BaseExpression:
-    return expr.value.func if isinstance(expr.value, cst.Call) else expr.value
+    value = expr.value.expression if isinstance(expr.value, cst.Await) else expr.value
+    return value.func if isinstance(value, cst.Call) else value
 
 
 def _inside(meta: Meta, node: cst.CSTNode, container: cst.CSTNode) -> bool:
@@ -327,38 +370,55 @@ def scope_uses(scope: cst.FunctionDef | cst.Module, names: set[str]) -> list[cst
     return [*name_uses(scope.params, names), *name_uses(scope.body, names)]
 
 
-def with_item_for(meta: Meta, call: cst.Call) -> tuple[cst.BaseExpression, str | None]:
-    """The ``with`` item expression for the acquisition, and the import it needs (or None)."""
+def with_item_for(meta: Meta, call: cst.Call) -> Item:
+    """The ``with`` item for the acquisition (see `Item`)."""
     names = meta.qualnames(call.func)
-    if names & WITH_CLOSES and len(names) == 1:
-        return call, None
-    local = _local_class_with_close(meta.module, call)
-    if local is not None:
-        if from_import_available(meta.module, "contextlib", "closing"):
-            return cst.Call(func=cst.Name("closing"), args=[cst.Arg(call)]), None
-        func = cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name("closing"))
-        return cst.Call(func=func, args=[cst.Arg(call)]), "contextlib"
+    if len(names) == 1 and names <= WITH_CLOSES:
+        return Item(call)
+    if len(names) == 1 and names <= ASYNC_WITH_CLOSES.keys():
+        return Item(call, asynchronous=True, close=ASYNC_WITH_CLOSES[min(names)])
     label = dotted(call.func) or "the call"
+    methods = _local_class_methods(meta.module, call)
+    closer = methods.get("close")
+    if closer is not None and closer.asynchronous is None:
+        return _wrapped(meta, call, "closing", Item(call))
+    aclose = methods.get("aclose")
+    if aclose is not None and aclose.asynchronous is not None:
+        return _wrapped(meta, call, "aclosing", Item(call, asynchronous=True, close="aclose"))
+    if closer is not None:
+        raise FixSkipped(
+            f"'{label}.close()' is a coroutine: contextlib.closing() would not await it"
+        )
     raise FixSkipped(
         f"'with {label}(...)' is not known to close what it returns (only known factories "
-        "and classes of this module with close() are rewritten)"
+        "and classes of this module with close() or async aclose() are rewritten)"
     )
 
 
-def _local_class_with_close(module: cst.Module, call: cst.Call) -> cst.ClassDef | None:
+def _wrapped(meta: Meta, call: cst.Call, wrapper: str, item: Item) -> Item:
+    """`item` with its call in ``contextlib.closing(...)``/``aclosing(...)``."""
+    if from_import_available(meta.module, "contextlib", wrapper):
+        return dataclasses.replace(
+            item, expr=cst.Call(func=cst.Name(wrapper), args=[cst.Arg(call)])
+        )
+    func = cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name(wrapper))
+    return dataclasses.replace(
+        item, expr=cst.Call(func=func, args=[cst.Arg(call)]), needs="contextlib"
+    )
+
+
+def _local_class_methods(module: cst.Module, call: cst.Call) -> dict[str, cst.FunctionDef]:
+    """The methods of the class of this module that `call` instantiates (empty if none)."""
     if not isinstance(call.func, cst.Name):
-        return None
+        return {}
     found = [
         s
         for s in module.body
         if isinstance(s, (cst.ClassDef, cst.FunctionDef)) and s.name.value == call.func.value
     ]
     if len(found) != 1 or not isinstance(found[0], cst.ClassDef):
-        return None
-    cls = found[0]
-    if any(isinstance(s, cst.FunctionDef) and s.name.value == "close" for s in cls.body.body):
-        return cls
-    return None
+        return {}
+    return {s.name.value: s for s in found[0].body.body if isinstance(s, cst.FunctionDef)}
 
 
 def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
@@ -367,7 +427,16 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
     site = statement_site(meta, call)
     name = resource_name(site, call)
     scope = enclosing_scope(meta, site.line)
-    plan = plan_block(site, name)
+    try:
+        known: Item | None = with_item_for(meta, call)
+        unknown = None
+    except FixSkipped as exc:  # said after the reasons about the block, as it always was
+        known, unknown = None, exc
+    if known is not None and known.asynchronous and not _async_def(scope):
+        raise FixSkipped(
+            "'async with' needs an 'async def', and the resource is acquired outside one"
+        )
+    plan = plan_block(site, name, known)
     covered = list(site.body[site.index + 1 : plan.stop])
     for use in scope_uses(scope, {name}):
         if _inside(meta, use, site.line) or any(_inside(meta, use, s) for s in covered):
@@ -387,14 +456,28 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
                     f"'{tracked}', made from '{name}', is used after the 'with' block "
                     f"(line {meta.line(use)})"
                 )
-    item, needs = with_item_for(meta, call)
-    if scan.closes and needs is not None:
+    if unknown is not None:
+        raise unknown
+    item = known
+    assert item is not None
+    if scan.closes and (item.needs is not None or item.asynchronous):
         raise FixSkipped(f"'{name}' is also closed inside the block (closing twice)")
-    with_item = cst.WithItem(item=item, asname=cst.AsName(name=cst.Name(name)))
-    module = wrap_in_with(meta, site, [with_item], stop=plan.stop, remove=plan.remove)
-    if needs is not None:
-        module = ensure_import(module, needs)
+    with_item = cst.WithItem(item=item.expr, asname=cst.AsName(name=cst.Name(name)))
+    module = wrap_in_with(
+        meta,
+        site,
+        [with_item],
+        stop=plan.stop,
+        remove=plan.remove,
+        asynchronous=item.asynchronous,
+    )
+    if item.needs is not None:
+        module = ensure_import(module, item.needs)
     return module
+
+
+def _async_def(scope: cst.FunctionDef | cst.Module) -> bool:
+    return isinstance(scope, cst.FunctionDef) and scope.asynchronous is not None
 
 
 @fixer("GCL101", FixSafety.SAFE, "Wrap in 'with'")

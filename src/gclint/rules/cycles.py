@@ -1395,10 +1395,10 @@ class WeakrefDereferenceUnchecked(Rule):
             import weakref
 
 
-            def notify(listener, event):
-                ref = weakref.ref(listener)
+            def notify(listeners, event):
+                ref = weakref.ref(listeners[0])
                 if ref() is not None:
-                    listener = None
+                    listeners.clear()
                     ref().handle(event)
             """,
             expect=((8, 9),),
@@ -1409,7 +1409,7 @@ class WeakrefDereferenceUnchecked(Rule):
 
 
             try:
-                notify(Listener(), "tick")
+                notify([Listener()], "tick")
             except AttributeError:
                 observed = True
             """,
@@ -1418,11 +1418,11 @@ class WeakrefDereferenceUnchecked(Rule):
             import weakref
 
 
-            def notify(listener, event):
-                ref = weakref.ref(listener)
+            def notify(listeners, event):
+                ref = weakref.ref(listeners[0])
                 referent = ref()
                 if referent is not None:
-                    listener = None
+                    listeners.clear()
                     referent.handle(event)
             """,
         ),
@@ -1614,8 +1614,9 @@ class MethodCacheKeepsInstance(Rule):
     ## Why is this bad?
     The cache belongs to the function, which is shared by every instance, and `self` is part of
     every key: each instance the method is called on is kept alive, with everything it refers
-    to, for as long as the cache holds the entry (for `cache`, forever). A long-lived service
-    class leaks every instance ever used. `@cache` makes it worse, not better.
+    to, for as long as the cache holds the entry. An `lru_cache` keeps up to `maxsize` of them
+    (128 by default); `cache` and `lru_cache(maxsize=None)` keep every instance ever used, as
+    long as the program runs. `@cache` makes it worse, not better.
 
     ## Example
     ```python
@@ -1630,18 +1631,19 @@ class MethodCacheKeepsInstance(Rule):
 
     ## Use instead
     ```python
-    import functools
-
-
     class PriceService:
         def __init__(self):
-            self.price = functools.lru_cache(maxsize=1024)(self._price)
+            self._prices = {}
 
-        def _price(self, sku):
-            return len(sku)
+        def price(self, sku):
+            if sku not in self._prices:
+                self._prices[sku] = len(sku)
+            return self._prices[sku]
     ```
-    (a per-instance cache, which dies with the instance), or `functools.cached_property` for
-    values without arguments.
+    (a cache on the instance, keyed by the arguments, which dies with the instance), or
+    `functools.cached_property` for a method without arguments. Not
+    `self.price = functools.lru_cache()(self._price)`: a bound method stored on its own instance
+    is a reference cycle (GCL303).
 
     ## Fix safety
     There is no automatic fix.
@@ -1655,8 +1657,8 @@ class MethodCacheKeepsInstance(Rule):
     name = "method-cache-keeps-instance"
     summary = "functools.lru_cache/cache on an instance method keeps every instance alive"
     message = (
-        "'@{decorator}' on method '{method}' keeps every instance it is called on alive for as "
-        "long as the shared cache holds it; use a per-instance cache or cached_property"
+        "'@{decorator}' on method '{method}' keeps {kept}: the shared cache holds 'self' in its "
+        "keys; {advice}"
     )
     references = ("https://docs.python.org/3/faq/programming.html#how-do-i-cache-method-calls",)
     CACHES = frozenset({"functools.lru_cache", "functools.cache"})
@@ -1709,10 +1711,12 @@ class MethodCacheKeepsInstance(Rule):
 
             class PriceService:
                 def __init__(self):
-                    self.price = functools.lru_cache(maxsize=1024)(self._price)
+                    self._prices = {}
 
-                def _price(self, sku):
-                    return len(sku)
+                def price(self, sku):
+                    if sku not in self._prices:
+                        self._prices[sku] = len(self.normalise(sku))
+                    return self._prices[sku]
 
                 @staticmethod
                 @functools.lru_cache
@@ -1725,7 +1729,7 @@ class MethodCacheKeepsInstance(Rule):
             ref = weakref.ref(service)
             del service
             """,
-            note="a per-instance cache dies with its instance (in a cycle, so at gc.collect)",
+            note="a cache on the instance, keyed by the arguments, dies with its instance",
         ),
         Example(
             """
@@ -1769,10 +1773,48 @@ class MethodCacheKeepsInstance(Rule):
         if not args:
             return
         for dec, qual in decorators:
-            if qual in self.CACHES:
-                self.report(dec, decorator=ast.unparse(dec), method=node.name)
+            if qual not in self.CACHES:
+                continue
+            size = _cache_size(dec) if qual == "functools.lru_cache" else None
+            if size == "0":
+                continue  # ``maxsize=0``: nothing is cached
+            if size is None:
+                kept = "every instance alive for as long as the program runs"
+            else:
+                kept = f"up to {size} instances alive"
+            signature = node.args
+            if len(args) == 1 and not (signature.vararg or signature.kwonlyargs or signature.kwarg):
+                advice = "use functools.cached_property, which stores the value on the instance"
+            else:
+                advice = "keep a dict of results on the instance instead, keyed by the arguments"
+            self.report(dec, decorator=ast.unparse(dec), method=node.name, kept=kept, advice=advice)
 
     visit_AsyncFunctionDef = visit_FunctionDef
+
+
+def _cache_size(decorator: ast.expr) -> str | None:
+    """How many entries ``@lru_cache(...)`` keeps ("128" by default; "0" for a negative or zero
+    maxsize, which caches nothing), or None when unbounded (``maxsize=None``)."""
+    if not isinstance(decorator, ast.Call):
+        return "128"  # bare ``@lru_cache``
+    maxsize = decorator.args[0] if decorator.args else None
+    for keyword in decorator.keywords:
+        if keyword.arg == "maxsize":
+            maxsize = keyword.value
+    if maxsize is None:
+        return "128"
+    if isinstance(maxsize, ast.Constant):
+        if maxsize.value is None:
+            return None
+        if isinstance(maxsize.value, int) and maxsize.value <= 0:
+            return "0"
+    if (
+        isinstance(maxsize, ast.UnaryOp)
+        and isinstance(maxsize.op, ast.USub)
+        and isinstance(maxsize.operand, ast.Constant)
+    ):
+        return "0"  # ``maxsize=-1``
+    return ast.unparse(maxsize)
 
 
 @register

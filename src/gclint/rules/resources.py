@@ -185,13 +185,23 @@ class UnclosedResource(_ScopeFindings):
             return json.load(f)
     ```
 
+    The message names the statement that fits the resource and the name the code gave it:
+    `async with` for an asynchronous one (`httpx.AsyncClient`, `aiohttp.ClientSession`, a class
+    with only `__aenter__`), `contextlib.closing()`/`aclosing()` for an object without a
+    context manager of its own (`http.client.HTTPConnection`, a class with only `close()` or
+    `async def aclose()`), and for a file descriptor, `os.close()` in a `finally:` block.
+
     ## Fix safety
     `--fix` wraps the acquisition and its uses in `with` (removing a trailing `close()`) when all
     uses are in one block, an explicit `close()`, if any, is the last of them, and `with` is
     known to close the resource: a standard-library factory (`open()`, `socket.socket()`,
-    `zipfile.ZipFile()`...) or a class of the same module with a `close()` (wrapped in
-    `contextlib.closing()`). Elsewhere (a factory function, a value made from the resource used
-    after the block, a use in a nested function) the fix is skipped, with the reason.
+    `zipfile.ZipFile()`...), `requests.Session`/`httpx.Client`, or a class of the same module
+    with a `close()` (wrapped in `contextlib.closing()`). An asynchronous resource gets
+    `async with` (removing a trailing `await x.aclose()`), and only in an `async def`:
+    `httpx.AsyncClient`, `aiohttp.ClientSession`, or a class of the same module with an
+    `async def aclose()` (wrapped in `contextlib.aclosing()`). Elsewhere (a factory function, a
+    class whose `close()` is a coroutine, a value made from the resource used after the block, a
+    use in a nested function) the fix is skipped, with the reason.
 
     ## Options
     - `extra-resource-factories`: qualified names of more functions that return resources.
@@ -204,9 +214,7 @@ class UnclosedResource(_ScopeFindings):
     code = "GCL101"
     name = "unclosed-resource"
     summary = "a resource bound to a name is neither closed nor handed on along some path"
-    message = (
-        "{noun} {verb} by '{label}()' at line {line} {how}; use 'with {label}(...) as {name}:'"
-    )
+    message = "{noun} {verb} by '{label}()' at line {line} {how}; {advice}"
     fix_safety = FixSafety.SAFE
     fix_title = "Wrap in 'with'"
     references = (WITH_DOCS, DEV_MODE_DOCS)
@@ -345,6 +353,50 @@ class UnclosedResource(_ScopeFindings):
             "close it (a TemporaryDirectory's __enter__ returns its path)",
             trigger='run_job("abc")',
             note="a factory function of the same module returns a resource",
+        ),
+        Example(
+            """
+            class Journal:
+                def __init__(self, path):
+                    self._file = open(path, "a", encoding="utf-8")
+
+                async def write(self, line):
+                    self._file.write(line + "\\n")
+
+                async def aclose(self):
+                    self._file.close()
+
+
+            async def record(path, event):
+                journal = Journal(path)
+                await journal.write(event)
+            """,
+            expect=((13, 15),),
+            fixed="""
+            import contextlib
+
+
+            class Journal:
+                def __init__(self, path):
+                    self._file = open(path, "a", encoding="utf-8")
+
+                async def write(self, line):
+                    self._file.write(line + "\\n")
+
+                async def aclose(self):
+                    self._file.close()
+
+
+            async def record(path, event):
+                async with contextlib.aclosing(Journal(path)) as journal:
+                    await journal.write(event)
+            """,
+            trigger="""
+            import asyncio
+
+            asyncio.run(record("events.log", "started"))
+            """,
+            note="an asynchronous resource (its release is 'async def aclose()'): 'async with'",
         ),
     )
     valid = (
@@ -520,8 +572,7 @@ class CloseNotExceptionSafe(_ScopeFindings):
         "a resource is closed on the normal path only, not when a statement before close() raises"
     )
     message = (
-        "{noun} {verb} by '{label}()' at line {line} is not closed if '{origin}' raises; "
-        "use 'with {label}(...) as {name}:'"
+        "{noun} {verb} by '{label}()' at line {line} is not closed if '{origin}' raises; {advice}"
     )
     fix_safety = FixSafety.SAFE
     fix_title = "Convert to 'with'"
@@ -614,6 +665,27 @@ class CloseNotExceptionSafe(_ScopeFindings):
                     pass
                 """
             ),
+        ),
+        Example(
+            """
+            import httpx
+
+
+            async def ping(url):
+                client = httpx.AsyncClient()
+                await client.get(url)
+                await client.aclose()
+            """,
+            expect=((5, 14),),
+            fixed="""
+            import httpx
+
+
+            async def ping(url):
+                async with httpx.AsyncClient() as client:
+                    await client.get(url)
+            """,
+            static_only="needs httpx and an HTTP server; an asynchronous client gets 'async with'",
         ),
     )
     valid = (
@@ -1024,6 +1096,10 @@ def _catches_name_errors(handler: ast.ExceptHandler) -> bool:
     )
 
 
+# unittest's context managers that expect the block to raise (pytest.raises: by its import)
+ASSERT_RAISES = frozenset({"assertRaises", "assertRaisesRegex", "assertRaisesRegexp"})
+
+
 @register
 class ResourceInExpression(Rule):
     """
@@ -1033,7 +1109,8 @@ class ResourceInExpression(Rule):
     `len(Path(p).open().read())`. `open(p).close()` (creating or truncating a file) is not
     reported, nor is a resource that is returned, yielded, stored, used as a `with` item, or
     passed to a wrapper that takes ownership (`contextlib.closing`, `io.TextIOWrapper`,
-    `ExitStack.enter_context`).
+    `ExitStack.enter_context`), nor one made in the body of `with pytest.raises(...):` or
+    `with self.assertRaises(...):`, where the test expects the construction to raise.
 
     ## Why is this bad?
     Nothing ever closes the resource. CPython closes it when its reference count drops, with a
@@ -1092,10 +1169,7 @@ class ResourceInExpression(Rule):
     code = "GCL102"
     name = "resource-in-expression"
     summary = "a resource is created and used inside an expression without being bound or closed"
-    message = (
-        "{noun} {verb} by '{label}()' is {how} but never closed; bind it with "
-        "'with {label}(...) as f:'"
-    )
+    message = "{noun} {verb} by '{label}()' is {how} but never closed; {advice}"
     fix_safety = FixSafety.SAFE
     fix_title = "Hoist into 'with'"
     references = ("https://docs.python.org/3/library/pathlib.html#pathlib.Path.read_text",)
@@ -1244,6 +1318,19 @@ class ResourceInExpression(Rule):
             """,
             note="returned: the caller owns them",
         ),
+        Example(
+            """
+            import pytest
+
+
+            def test_a_missing_file_is_an_error():
+                with pytest.raises(FileNotFoundError):
+                    open("missing.txt").read()
+            """,
+            path="test_example.py",
+            trigger="test_a_missing_file_is_an_error()",
+            note="a test that expects the construction to raise (also unittest's assertRaises)",
+        ),
     )
     truth = leak_truth()
 
@@ -1253,7 +1340,7 @@ class ResourceInExpression(Rule):
         if isinstance(parent, ast.Await) and parent.value is node:
             expr, parent = parent, self._grandparent()
         how = self._unbound_use(node, expr, parent)  # cheap: only then ask what it returns
-        if how is None:
+        if how is None or self._expected_to_raise():
             return
         facts = self.ctx.shared(ResourceFacts)
         # astroid is asked what the receiver of ``x.open()`` is (names could not say) only when
@@ -1270,16 +1357,29 @@ class ResourceInExpression(Rule):
             return  # fileinput closes each file as it is exhausted
         if rtype.kind == "user" and how.startswith("used through"):
             return  # ``Client(...).get()``: a project object may own nothing (not sure: silent)
-        self.report(
-            node,
-            noun=rtype.noun,
-            verb="opened",
-            label=ast.unparse(node.func),
-            how=how,
-        )
+        label = ast.unparse(node.func)
+        advice = rtype.advice(label, rtype.var)
+        self.report(node, noun=rtype.noun, verb="opened", label=label, how=how, advice=advice)
 
     def _grandparent(self) -> ast.AST | None:
         return self.ctx.ancestors[-2] if len(self.ctx.ancestors) > 1 else None
+
+    def _expected_to_raise(self) -> bool:
+        """In the body of ``with pytest.raises(...):`` or ``with self.assertRaises(...):`` (in
+        the same scope): the test expects the construction to raise, not to leak."""
+        for node, child in self.ctx.walk_up():
+            if isinstance(node, (*FUNCTION_TYPES, ast.Lambda, ast.ClassDef)):
+                return False
+            if isinstance(node, (ast.With, ast.AsyncWith)) and not isinstance(child, ast.withitem):
+                for item in node.items:
+                    func = (
+                        item.context_expr.func if isinstance(item.context_expr, ast.Call) else None
+                    )
+                    if isinstance(func, ast.Attribute) and func.attr in ASSERT_RAISES:
+                        return True
+                    if func is not None and self.ctx.qualname(func) == "pytest.raises":
+                        return True
+        return False
 
     def _unbound_use(self, call: ast.Call, expr: ast.AST, parent: ast.AST | None) -> str | None:
         """How the unbound resource is used, if that leaks it (None when it is fine)."""
@@ -1514,8 +1614,9 @@ class ContextManagerDoesNotClose(Rule):
             if isinstance(call, ast.Await):
                 call = call.value
             assert isinstance(call, ast.Call)
-            name = item.optional_vars.id if isinstance(item.optional_vars, ast.Name) else "conn"
-            if isinstance(item.optional_vars, ast.Name) and self._closed_later(name):
+            bound = item.optional_vars
+            name = bound.id if isinstance(bound, ast.Name) else rtype.var
+            if isinstance(bound, ast.Name) and self._closed_later(name):
                 continue
             label = ast.unparse(call.func)
             self.report(
@@ -1593,7 +1694,10 @@ class LockAcquireNotReleasedSafely(Rule):
 
     ## Why is this bad?
     If anything between `acquire()` and `release()` raises, the lock stays held: every other
-    thread that needs it blocks forever, and the program deadlocks far from the error.
+    thread that needs it blocks forever, and the program deadlocks far from the error. An
+    `acquire(blocking=False)` or `acquire(timeout=...)` may also return False without the lock;
+    for those the message does not suggest `with lock:` (which would wait), but checking the
+    result and releasing in `finally:` only when it was True.
 
     ## Example
     ```python
@@ -1625,7 +1729,8 @@ class LockAcquireNotReleasedSafely(Rule):
     ## Fix safety
     `--fix` rewrites to `with lock:` (`async with lock:` for an awaited acquire) when
     `acquire()` has no arguments and `release()` ends the same block; it is skipped, with the
-    reason, when the lock is used in between or a `return`/`break`/`continue`/`yield` in
+    reason, when `acquire()` has arguments (`blocking=False` and `timeout=` can fail, `with`
+    cannot), when the lock is used in between, or when a `return`/`break`/`continue`/`yield` in
     between would leave it held (`with` would release it there).
 
     ## References
@@ -1636,10 +1741,7 @@ class LockAcquireNotReleasedSafely(Rule):
     needles = ("acquire",)
     name = "lock-acquire-not-released-safely"
     summary = "lock.acquire() whose release() is not in a finally block, or missing"
-    message = (
-        "'{call}' is {how}: if a statement after it raises, the lock stays held and other "
-        "threads deadlock; use 'with {lock}:'"
-    )
+    message = "'{call}' is {how}: {why}; {advice}"
     fix_safety = FixSafety.SAFE
     fix_title = "Use 'with lock:'"
     references = (
@@ -1719,6 +1821,30 @@ class LockAcquireNotReleasedSafely(Rule):
             observed_leak = counter._lock.locked()
             """,
         ),
+        Example(
+            """
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def try_record(key):
+                _lock.acquire(blocking=False)
+                _counts[key] = _counts.get(key, 0) + 1 / len(key)
+                _lock.release()
+            """,
+            expect=((8, 5),),
+            no_fix="acquire(blocking=False) may fail; 'with _lock:' would wait instead",
+            trigger="""
+            try:
+                try_record("")
+            except ZeroDivisionError:
+                pass
+            observed_leak = _lock.locked()
+            """,
+            note="a non-blocking acquire: the message says to check its result",
+        ),
     )
     valid = (
         Example(
@@ -1767,6 +1893,32 @@ class LockAcquireNotReleasedSafely(Rule):
             observed_leak = counter._lock.locked()
             """,
         ),
+        Example(
+            """
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def try_record(key):
+                if not _lock.acquire(blocking=False):
+                    return False
+                try:
+                    _counts[key] = _counts.get(key, 0) + 1 / len(key)
+                finally:
+                    _lock.release()
+                return True
+            """,
+            trigger="""
+            try:
+                try_record("")
+            except ZeroDivisionError:
+                pass
+            observed_leak = _lock.locked()
+            """,
+            note="the result of a non-blocking acquire checked, the release in 'finally:'",
+        ),
     )
     truth = leak_truth()
 
@@ -1799,19 +1951,31 @@ class LockAcquireNotReleasedSafely(Rule):
             and sub.func.attr == "release"
             and same_expression(sub.func.value, receiver)
         ]
-        lock = ast.unparse(receiver)
         if self._handed_on(receiver, body):
             return  # passed to other code, which may release it (a signal between threads)
         if releases:
             ids = {id(r) for r in releases}
             if protected_by_try(self.ctx.ancestors, node, lambda n: id(n) in ids):
                 return
-            self.report(
-                node, call=ast.unparse(node), how="released only on the normal path", lock=lock
+            self._report(node, receiver, "released only on the normal path")
+        elif not self._released_anywhere(receiver):
+            self._report(node, receiver, "never released")
+
+    def _report(self, node: ast.Call, lock: ast.expr, how: str) -> None:
+        call = ast.unparse(node)
+        if _may_fail(node):  # ``with lock:`` would wait: not what the code asked for
+            why = "it may return False, and if a statement after it raises, the lock stays held"
+            advice = (
+                f"check its result ('if {call}:') and release in 'finally:' only when it "
+                "returned True"
             )
-            return
-        if not self._released_anywhere(receiver):
-            self.report(node, call=ast.unparse(node), how="never released", lock=lock)
+        elif isinstance(self.ctx.parent(), ast.Await):
+            why = "if a statement after it raises, the lock stays held and other tasks deadlock"
+            advice = f"use 'async with {ast.unparse(lock)}:'"
+        else:
+            why = "if a statement after it raises, the lock stays held and other threads deadlock"
+            advice = f"use 'with {ast.unparse(lock)}:'"
+        self.report(node, call=call, how=how, why=why, advice=advice)
 
     @staticmethod
     def _handed_on(receiver: ast.AST, body: list[ast.stmt]) -> bool:
@@ -1880,6 +2044,28 @@ class LockAcquireNotReleasedSafely(Rule):
             found -= others
             self._self_locks[id(cls)] = found
         return found
+
+
+def _may_fail(acquire: ast.Call) -> bool:
+    """``acquire(blocking=False)``, ``acquire(False)``, ``acquire(timeout=5)``: it may return
+    False without the lock (``acquire(True)`` and ``timeout=-1`` wait as long as it takes)."""
+    if any(isinstance(a, ast.Starred) for a in acquire.args) or any(
+        k.arg is None for k in acquire.keywords
+    ):
+        return True
+    keywords = {k.arg: k.value for k in acquire.keywords}
+    blocking = acquire.args[0] if acquire.args else keywords.get("blocking")
+    timeout = acquire.args[1] if len(acquire.args) > 1 else keywords.get("timeout")
+    return (blocking is not None and _literal(blocking) not in (True, 1)) or (
+        timeout is not None and _literal(timeout) not in (None, -1)
+    )
+
+
+def _literal(node: ast.expr) -> object:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _literal  # not a literal: a value of its own
 
 
 @register
@@ -2144,4 +2330,4 @@ class ProcessNotWaited(_ScopeFindings):
             return
         if is_detached(value) and self.ctx.config.allow_detached_processes:
             return
-        self.report(value, label=ast.unparse(value.func), line=value.lineno, name="proc")
+        self.report(value, label=ast.unparse(value.func), line=value.lineno, name=rtype.var)
