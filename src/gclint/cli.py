@@ -398,7 +398,7 @@ def _fix(
         report.fixed += len(fixed.applied)
         report.files += 1
         report.skipped += lines
-        new_source = dataclasses.replace(source, text=fixed.text)
+        new_source = source._replace(text=fixed.text)
         results[i] = dataclasses.replace(result, diagnostics=remaining, source=new_source)
     progress.done()
     return report

@@ -14,7 +14,7 @@ class FixSafety(enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Range:
     """A source range: lines are 1-based, columns are 0-based character offsets (as in `ast`)."""
 

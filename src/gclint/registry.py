@@ -13,8 +13,7 @@ import inspect
 import re
 import textwrap
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from gclint.diagnostics import FixSafety
 
@@ -34,8 +33,7 @@ class Status(enum.Enum):
     META = "meta"  # GCL0xx: diagnostics about gclint itself
 
 
-@dataclass(frozen=True)
-class Example:
+class Example(NamedTuple):
     """A code example of a rule.
 
     `code` is shown in the docs. For an INVALID example, `expect` lists the (line, column) of every
@@ -67,8 +65,7 @@ class Example:
         return textwrap.dedent(self.fixed).strip("\n") + "\n"
 
 
-@dataclass(frozen=True)
-class Truth:
+class Truth(NamedTuple):
     """How the truth test runs an example and decides whether it misbehaved.
 
     `setup`, the example's source, its `trigger`, then `probe` run as one script in a fresh
@@ -87,8 +84,7 @@ class Truth:
     across_pythons: bool = False
 
 
-@dataclass(frozen=True)
-class OptionDoc:
+class OptionDoc(NamedTuple):
     name: str
     type: str
     default: str
@@ -148,9 +144,11 @@ class Rule:
                     yield phase, node_type, attr
 
 
-@dataclass
 class Registry:
-    rules: dict[str, type[Rule]] = field(default_factory=dict)
+    """The rules by code; `register` checks a rule's metadata as it is added."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, type[Rule]] = {}
 
     def register(self, rule: type[Rule]) -> type[Rule]:
         code = rule.code

@@ -15,7 +15,7 @@ import stat
 import sys
 import tokenize
 import warnings
-from dataclasses import dataclass
+from typing import NamedTuple
 
 PARSE_RECURSION_LIMIT = 20_000
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
@@ -32,8 +32,7 @@ class SourceError(Exception):
         self.col = col
 
 
-@dataclass(frozen=True)
-class SourceText:
+class SourceText(NamedTuple):
     """Decoded source with what is needed to write it back byte for byte."""
 
     text: str

@@ -9,13 +9,11 @@ classes and factory functions defined in the same module), finds the acquisition
 from __future__ import annotations
 
 import ast
-import dataclasses
 import keyword
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from gclint.analysis.classes import self_name
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow, walk_shallow_of
@@ -152,15 +150,13 @@ _PATH_NAME_HINTS = ("path", "name", "dir", "url")
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     code: str
     node: ast.AST
-    fmt: dict[str, object] = field(default_factory=dict)
+    fmt: dict[str, object]
 
 
-@dataclass(frozen=True)
-class Acquisition:
+class Acquisition(NamedTuple):
     stmt: ast.stmt
     name: str
     call: ast.Call
@@ -827,7 +823,7 @@ class ResourceFacts:
                 confirmed = self.classify(acq.stmt_value, chain, infer=True)
                 if confirmed is None or confirmed is PROVISIONAL:
                     continue
-                real = dataclasses.replace(acq, rtype=confirmed)
+                real = acq._replace(rtype=confirmed)
                 finding = self._judge(real, body, chain, module_level)
             if finding is not None:
                 found.append(finding)

@@ -21,8 +21,7 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 from gclint.analysis.flow import FUNCTION_TYPES
 from gclint.analysis.walk import walk, walk_typed
@@ -52,8 +51,7 @@ class Kind(enum.Enum):
     WEAK = "weak"
 
 
-@dataclass(frozen=True)
-class Store:
+class Store(NamedTuple):
     """A value stored on ``self`` (directly, or into a container held by ``self``)."""
 
     attr: str  # the attribute of self stored into
@@ -65,15 +63,17 @@ class Store:
     detail: str = ""  # e.g. the bound method's name or the child class
 
 
-@dataclass
 class ClassInfo:
-    node: ast.ClassDef
-    methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
-    unbound: set[str] = field(default_factory=set)  # staticmethod, classmethod, property
-    stores: list[Store] = field(default_factory=list)
-    keeps_params: dict[int, str] = field(default_factory=dict)  # __init__ arg index -> attr
-    bases: list[ClassInfo] = field(default_factory=list)
-    _managed: set[str] | None = field(default=None, repr=False, compare=False)
+    __slots__ = ("_managed", "bases", "keeps_params", "methods", "node", "stores", "unbound")
+
+    def __init__(self, node: ast.ClassDef) -> None:
+        self.node = node
+        self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.unbound: set[str] = set()  # staticmethod, classmethod, property
+        self.stores: list[Store] = []
+        self.keeps_params: dict[int, str] = {}  # __init__ arg index -> attr
+        self.bases: list[ClassInfo] = []
+        self._managed: set[str] | None = None
 
     @property
     def name(self) -> str:

@@ -26,9 +26,8 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
@@ -152,8 +151,7 @@ def _isfile(path: str) -> bool:
     return _STAMPS.get(path) is not None if _recorder.stack else os.path.isfile(path)
 
 
-@dataclass(frozen=True)
-class Definition:
+class Definition(NamedTuple):
     """A ``def``/``class`` found in another module: its file and its `ast` node there."""
 
     path: str
@@ -223,18 +221,17 @@ def is_project_import(qualname: str, importer: str, package: str | None) -> bool
     return _module_file(os.path.dirname(os.path.abspath(importer)), [top]) is not None
 
 
-@dataclass
 class _Parsed:
-    mtime: float
-    raw: bytes | None
-    tree: ast.Module | None
-    walrus: bool = True  # whether `raw` has ``:=`` (True when unknown)
-    # the top-level statements binding each name (`_lookup`): one pass over the body for the
-    # names asked about the module (3.5 per module on the corpus), made on the first question
-    names: dict[str, list[ast.stmt]] | None = None
+    __slots__ = ("mtime", "names", "raw", "tree", "walrus")
 
-    def __post_init__(self) -> None:
-        self.walrus = self.raw is None or b":=" in self.raw
+    def __init__(self, mtime: float, raw: bytes | None, tree: ast.Module | None) -> None:
+        self.mtime = mtime
+        self.raw = raw
+        self.tree = tree
+        self.walrus = raw is None or b":=" in raw  # whether `raw` has ``:=`` (True when unknown)
+        # the top-level statements binding each name (`_lookup`): one pass over the body for
+        # the names asked about the module, made on the first question
+        self.names: dict[str, list[ast.stmt]] | None = None
 
 
 # Project modules parsed for import resolution, most recently used last. A file checked after

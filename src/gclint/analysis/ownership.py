@@ -17,7 +17,6 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import cast
 
 MAX_LOOP_PASSES = 8
@@ -76,13 +75,24 @@ def _with_status(states: States, status: Status) -> States:
     return _merge(*({(status, exc): origin} for (_s, exc), origin in states.items()))
 
 
-@dataclass
 class Flow:
-    normal: States = field(default_factory=dict)
-    returns: States = field(default_factory=dict)
-    breaks: States = field(default_factory=dict)
-    continues: States = field(default_factory=dict)
-    raises: States = field(default_factory=dict)
+    """The states a block's paths leave it with, by how they leave it."""
+
+    __slots__ = ("breaks", "continues", "normal", "raises", "returns")
+
+    def __init__(
+        self,
+        normal: States | None = None,
+        returns: States | None = None,
+        breaks: States | None = None,
+        continues: States | None = None,
+        raises: States | None = None,
+    ) -> None:
+        self.normal: States = {} if normal is None else normal
+        self.returns: States = {} if returns is None else returns
+        self.breaks: States = {} if breaks is None else breaks
+        self.continues: States = {} if continues is None else continues
+        self.raises: States = {} if raises is None else raises
 
     def absorb(self, other: Flow, normal: bool = True) -> None:
         if normal:
@@ -93,18 +103,18 @@ class Flow:
         self.raises = _merge(self.raises, other.raises)
 
 
-@dataclass
 class Outcome:
     """What happened to one acquisition along all paths of its scope."""
 
-    leaks_normally: bool = False  # some path without exceptions ends with the resource open
-    leaking_returns: list[ast.Return] = field(default_factory=list)  # ``return`` with it open
-    leaks_on_exception: ast.AST | None = None  # a raising statement whose exception leaks it
-    exception_origins: list[ast.AST] = field(default_factory=list)  # every such statement
-    rebinds: list[ast.expr | ast.stmt] = field(default_factory=list)  # rebound while open
-    released: bool = False  # an explicit release happens on some path
-    handed_off: bool = False
-    with_unclosed: list[ast.AST] = field(default_factory=list)  # ``with conn:`` not closing
+    def __init__(self) -> None:
+        self.leaks_normally = False  # some path without exceptions ends with the resource open
+        self.leaking_returns: list[ast.Return] = []  # ``return`` with it open
+        self.leaks_on_exception: ast.AST | None = None  # a raising statement that leaks it
+        self.exception_origins: list[ast.AST] = []  # every such statement
+        self.rebinds: list[ast.expr | ast.stmt] = []  # rebound while open
+        self.released = False  # an explicit release happens on some path
+        self.handed_off = False
+        self.with_unclosed: list[ast.AST] = []  # ``with conn:`` not closing
 
 
 UseOf = Callable[[ast.AST, bool], Effect]  # (node, is_acquisition) -> effect on the resource

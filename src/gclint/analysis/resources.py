@@ -11,12 +11,10 @@ know, plus sockets, selectors, processes, pools, network clients and databases.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ResourceType:
+class ResourceType(NamedTuple):
     """What kind of resource a factory returns."""
 
     kind: str  # "file", "socket", "process", "pool", "connection", "client", "tempdir", ...
@@ -64,24 +62,22 @@ _PROCESS = ResourceType(
     "process", "process", frozenset({"wait", "communicate", "poll"}), var="proc"
 )
 _POOL = ResourceType("pool", "process pool", frozenset({"close", "terminate", "join"}), var="pool")
-_THREAD_POOL = dataclasses.replace(_POOL, noun="thread pool")
+_THREAD_POOL = _POOL._replace(noun="thread pool")
 _EXECUTOR = ResourceType("pool", "executor", frozenset({"shutdown"}), var="executor")
 _MANAGER = ResourceType("pool", "manager process", frozenset({"shutdown"}), var="manager")
 _HTTP = ResourceType("client", "HTTP response", CLOSE, var="response")
 # http.client's connections and poplib's clients have no context manager of their own
 _CONNECTION = ResourceType("client", "network connection", CLOSE, var="conn", manager="closing")
-_TELNET = dataclasses.replace(_CONNECTION, manager="with")
+_TELNET = _CONNECTION._replace(manager="with")
 _MAIL = ResourceType("client", "network connection", frozenset({"close", "quit"}), var="conn")
-_POP = dataclasses.replace(_MAIL, manager="closing")
+_POP = _MAIL._replace(manager="closing")
 _IMAP = ResourceType(
     "client", "network connection", frozenset({"close", "logout", "shutdown"}), var="conn"
 )
 _SESSION = ResourceType("client", "HTTP session", CLOSE, var="session")
-_ASYNC_SESSION = dataclasses.replace(_SESSION, manager="async with")
+_ASYNC_SESSION = _SESSION._replace(manager="async with")
 _HTTP_CLIENT = ResourceType("client", "HTTP client", CLOSE, var="client")
-_ASYNC_HTTP_CLIENT = dataclasses.replace(
-    _HTTP_CLIENT, release=frozenset({"aclose"}), manager="async with"
-)
+_ASYNC_HTTP_CLIENT = _HTTP_CLIENT._replace(release=frozenset({"aclose"}), manager="async with")
 _POOL_MANAGER = ResourceType("client", "connection pool", frozenset({"clear", "close"}), var="pool")
 # sqlite3's and psycopg2's ``with`` only ends the transaction
 _SQLITE = ResourceType(
@@ -95,8 +91,8 @@ _SQLITE = ResourceType(
 _PSYCOPG2 = _SQLITE
 _DBAPI = ResourceType("connection", "database connection", CLOSE, var="conn")
 # asyncpg's connection has no ``async with`` (its pools do); aiosqlite's has
-_ASYNCPG = dataclasses.replace(_DBAPI, awaited=True, manager="await {name}.close()")
-_AIOSQLITE = dataclasses.replace(_DBAPI, awaited=True, manager="async with")
+_ASYNCPG = _DBAPI._replace(awaited=True, manager="await {name}.close()")
+_AIOSQLITE = _DBAPI._replace(awaited=True, manager="async with")
 
 FACTORIES: dict[str, ResourceType] = {
     # files and file-like objects

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import builtins
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
 from typing import cast
 
 from gclint.analysis.walk import children, is_indexed, walk, walk_typed
@@ -41,15 +40,25 @@ OTHER = "<other>"  # assigned something we do not follow
 NONE = "<none>"  # assigned None (``except ImportError: x = None``); cannot be a callable
 
 
-@dataclass
 class ScopeInfo:
-    node: ast.AST
-    bindings: dict[str, set[str]] = field(default_factory=dict)
-    declared_global: set[str] = field(default_factory=set)
-    declared_nonlocal: set[str] = field(default_factory=set)
-    star_import: bool = False
-    defs: dict[str, list[ast.AST]] = field(default_factory=dict)  # def/class statements
-    counts: dict[str, int] = field(default_factory=dict)  # how many statements bind each name
+    __slots__ = (
+        "bindings",
+        "counts",
+        "declared_global",
+        "declared_nonlocal",
+        "defs",
+        "node",
+        "star_import",
+    )
+
+    def __init__(self, node: ast.AST) -> None:
+        self.node = node
+        self.bindings: dict[str, set[str]] = {}
+        self.declared_global: set[str] = set()
+        self.declared_nonlocal: set[str] = set()
+        self.star_import = False
+        self.defs: dict[str, list[ast.AST]] = {}  # def/class statements
+        self.counts: dict[str, int] = {}  # how many statements bind each name
 
     def bind(self, name: str, kind: str) -> None:
         self.bindings.setdefault(name, set()).add(kind)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from gclint.analysis.flow import (
     FUNCTION_TYPES,
@@ -37,8 +36,7 @@ def is_test_path(path: str) -> bool:
     )
 
 
-@dataclass
-class _GcCall:
+class _GcCall(NamedTuple):
     node: ast.Call
     path: list[ast.AST]
 
