@@ -291,7 +291,7 @@ def git_commit() -> str:
         return proc.stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("+changes" if git("status", "--porcelain", "--", "src") else "")
+    return commit + ("+changes" if git("status", "--porcelain", "--", "gclint") else "")
 
 
 def render(

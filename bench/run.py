@@ -978,8 +978,8 @@ def git_state() -> str:
         return out.stdout.strip()
 
     head = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--", "src")
-    return head + (" with uncommitted changes under src/" if dirty else "")
+    dirty = git("status", "--porcelain", "--", "gclint")
+    return head + (" with uncommitted changes under gclint/" if dirty else "")
 
 
 def src_fingerprint() -> str:
@@ -1101,7 +1101,7 @@ class Report:
         out.append("| | |\n| --- | --- |")
         start, end = [*self.fingerprints, "?", "?"][:2]
         same = "unchanged during the run" if start == end else f"**changed during the run** ({end})"
-        sources = [("gclint sources (sha256 of src/gclint/**.py)", f"{start}, {same}")]
+        sources = [("gclint sources (sha256 of gclint/**.py)", f"{start}, {same}")]
         out += [f"| {k} | {v} |" for k, v in [*self.machine, *self.tools, *sources]]
         out.append("")
         out.append("### Targets\n")
