@@ -105,7 +105,8 @@ class Rule:
     message: ClassVar[str] = ""
     fix_safety: ClassVar[FixSafety] = FixSafety.NONE
     fix_title: ClassVar[str | None] = None
-    fix_implemented: ClassVar[bool] = False  # set by the fix engine when it can apply the fix
+    fix_implemented: ClassVar[bool] = False  # set when the rule has a fix (gclint.rules)
+    fix_module: ClassVar[str | None] = None  # the module beside the rule that holds its fix
     # The rule runs on a module only if its text contains one of these (empty: always runs). They
     # must be sound: every way of writing what the rule reports contains one of them.
     needles: ClassVar[tuple[str, ...]] = ()

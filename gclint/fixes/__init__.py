@@ -1,11 +1,12 @@
-"""The fix engine (libcst, used only under --fix/--diff) and one fixer per fixable rule.
+"""The fix engine (libcst, used only under --fix/--diff) and the toolkit fixers are written with.
 
-Importing this package never imports libcst: `FIXABLE` names, for each rule code that has a
-fixer, the module that registers it (into `base.FIXERS`), and `load()` imports those modules
-when the engine first needs them. To add a fixer: write the module (``@fixer(code, ...)`` from
-`gclint.fixes.base`) and add one ``"GCLnnn": "gclint.fixes.<module>"`` line to `FIXABLE`.
-`Rule.fix_implemented` is set from `FIXABLE` (see `gclint.rules`), and a test checks that
-`FIXABLE` and the registered fixers agree.
+A rule's fix is the module beside the rule named ``<rule module>_fix.py`` (see `gclint.rules`),
+defining ``fix(wrapper, diagnostic, unsafe) -> libcst.Module``; its safety and title are the
+rule's `fix_safety` and `fix_title`, declared once, on the rule. Importing this package never
+imports libcst: `load()` imports the fix modules when the engine first needs them.
+
+`FIXABLE` names the fixers that still live in this package (registered with ``@fixer``); it goes
+away as they move beside their rules.
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ FIXABLE: dict[str, str] = {
 
 
 def load() -> None:
-    """Import every fixer module (registering its fixers); cheap after the first call."""
+    """Import every fix (registering it in `base.FIXERS`); cheap after the first call."""
+    from gclint.fixes.base import FIXERS, Fixer
+    from gclint.rules import REGISTRY
+
     for module in sorted(set(FIXABLE.values())):
         importlib.import_module(module)
+    for rule in REGISTRY:
+        if rule.fix_module is not None and rule.code not in FIXERS:
+            fix = importlib.import_module(rule.fix_module).fix
+            FIXERS[rule.code] = Fixer(rule.code, rule.fix_safety, rule.fix_title or "", fix)

@@ -55,7 +55,7 @@ from gclint.fixes.sites import (
     only_statement,
     variable_refs,
 )
-from gclint.rules.resources import FinallyUsesUnboundResource
+from gclint.rules.resources.finally_uses_unbound_resource import FinallyUsesUnboundResource
 
 CLEANUP_METHODS = FinallyUsesUnboundResource.CLEANUP_METHODS  # the rule's own list
 NAME_ERRORS = frozenset({"NameError", "UnboundLocalError", "Exception"})

@@ -1,0 +1,1 @@
+"""The cycles rules, one module each."""

@@ -1,0 +1,1 @@
+"""The finalizers rules, one module each."""

@@ -1,0 +1,1 @@
+"""The gcmodule rules, one module each."""

@@ -1,0 +1,1 @@
+"""The resources rules, one module each."""
