@@ -14,7 +14,7 @@ from gclint.fixes import load
 from gclint.fixes.base import FIXERS, Fixer, FixSkipped
 from gclint.fixes.engine import fix_source
 from gclint.fixes.imports import ensure_import
-from gclint.fixes.resources import rewrite
+from gclint.fixes.with_block import rewrite
 
 load()
 SAMPLE = "def read(p):\n    f = open(p)\n    return f.read()\n"

@@ -11,7 +11,7 @@ import pytest
 
 from gclint import Config, check_source
 from gclint.diagnostics import FixSafety
-from gclint.fixes import FIXABLE, load
+from gclint.fixes import load
 from gclint.fixes.base import FIXERS
 from gclint.fixes.engine import fix_source
 from gclint.registry import Example, Rule
@@ -29,14 +29,25 @@ def _fix(rule: type[Rule], example: Example, source: str | None = None):  # type
     return fix_source(text, example.path, Config(select=(rule.code,)), unsafe=unsafe)
 
 
-def test_fixable_table_matches_the_registered_fixers() -> None:
-    assert set(FIXABLE) == set(FIXERS)
+def test_each_fix_is_the_module_beside_its_rule() -> None:
+    """A rule has a fix exactly when ``<its module>_fix.py`` exists beside it and defines
+    ``fix``; the fix's safety and title are the rule's; an implemented rule declares a fix
+    safety exactly when it has one."""
+    import importlib.util
+
+    for rule in REGISTRY:
+        spec = importlib.util.find_spec(f"{rule.__module__}_fix")
+        assert (spec is not None) == rule.fix_implemented, rule.code
+        if rule.fix_implemented:
+            assert rule.fix_module == f"{rule.__module__}_fix", rule.code
+            assert rule.fix_safety is not FixSafety.NONE, rule.code
+            assert rule.fix_title, rule.code
     for code, fixer in FIXERS.items():
-        rule = REGISTRY.get(code)
-        assert rule is not None, code
-        assert rule.fix_implemented, code
-        assert fixer.safety is rule.fix_safety, code
-        assert fixer.title == rule.fix_title, code
+        owner = REGISTRY.get(code)
+        assert owner is not None, code
+        assert owner.fix_implemented, code
+        assert fixer.safety is owner.fix_safety, code
+        assert fixer.title == owner.fix_title, code
     for rule in REGISTRY:
         assert rule.fix_implemented == (rule.code in FIXERS), rule.code
 

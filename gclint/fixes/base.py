@@ -8,11 +8,10 @@ target from the diagnostic's range with libcst's `PositionProvider` (lines 1-bas
 Fixers never decide whether their output is acceptable: the engine re-parses, re-checks and
 re-runs every fixed module, and drops a fix whose result does not hold (see `fixes.engine`).
 
-Registering: a fixer module is imported by `gclint.fixes.load()`, from the `FIXABLE` table in
-`gclint/fixes/__init__.py` (one ``"GCLnnn": "gclint.fixes.<module>"`` line per code; that
-table, not this module, is what `Rule.fix_implemented` and the CLI read, so that checking never
-imports libcst). A test checks that `FIXABLE` and `FIXERS` agree, and that each fixer's safety
-and title are its rule's.
+Registering: a rule's fix is the ``fix`` function of the ``<rule module>_fix.py`` beside the
+rule; `gclint.fixes.load()` imports it into `FIXERS` with the rule's safety and title (declared
+once, on the rule). `Rule.fix_implemented` says whether that file exists, without importing it
+(checking never imports libcst).
 
 Shared helpers: `gclint.fixes.imports.ensure_import(module, "contextlib")` adds an import only
 when needed, in the file's style (call it on the module you built); `gclint.fixes.blocks` finds
@@ -55,22 +54,3 @@ class Fixer:
 
 
 FIXERS: dict[str, Fixer] = {}
-
-
-def fixer(
-    code: str, safety: FixSafety, title: str
-) -> Callable[
-    [Callable[[MetadataWrapper, Diagnostic, bool], cst.Module]],
-    Callable[[MetadataWrapper, Diagnostic, bool], cst.Module],
-]:
-    """Decorator registering `func(wrapper, diagnostic, unsafe) -> cst.Module` as `code`'s fix."""
-
-    def register(
-        func: Callable[[MetadataWrapper, Diagnostic, bool], cst.Module],
-    ) -> Callable[[MetadataWrapper, Diagnostic, bool], cst.Module]:
-        if code in FIXERS:
-            raise ValueError(f"duplicate fixer for {code}")
-        FIXERS[code] = Fixer(code, safety, title, func)
-        return func
-
-    return register

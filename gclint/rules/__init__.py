@@ -33,15 +33,11 @@ def _load(package: str, directory: str, fix_modules: set[str]) -> None:
 
 
 def _register_all() -> None:
-    from gclint.fixes import FIXABLE  # fixers not yet beside their rule (no libcst imported)
-
     fix_modules: set[str] = set()
     _load(__name__, os.path.dirname(__file__), fix_modules)
     for rule in REGISTRY:
         if f"{rule.__module__}_fix" in fix_modules:
             rule.fix_module = f"{rule.__module__}_fix"
-            rule.fix_implemented = True
-        elif rule.code in FIXABLE:
             rule.fix_implemented = True
 
 

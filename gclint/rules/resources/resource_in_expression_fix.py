@@ -41,8 +41,8 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper
 
 from gclint.analysis.resources import FACTORIES
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.sites import (
     Site,
     dotted,
@@ -98,9 +98,13 @@ WITH_CLOSES = frozenset(
         "urllib.request.urlopen",
     }
 )
+
+
 # ``x.open()`` (a Path, an archive member) and ``sock.makefile()`` return file objects; the rule
 # reports them only on receivers it knows
 OPENER_METHODS = frozenset({"open", "makefile"})
+
+
 # factories whose ``mode`` (second positional argument, or ``mode=``) says whether they write;
 # the others here never write through the object
 MODE_FACTORIES = frozenset(
@@ -115,9 +119,13 @@ MODE_FACTORIES = frozenset(
         "zipfile.ZipFile",
     }
 )
+
+
 READ_ONLY_FACTORIES = frozenset(
     {"io.open_code", "tokenize.open", "urllib.request.urlopen", "os.scandir"}
 )
+
+
 # methods that use the resource at once and return something that does not need it
 EAGER_METHODS = frozenset(
     {
@@ -156,6 +164,8 @@ EAGER_METHODS = frozenset(
         "writeheader",
     }
 )
+
+
 # functions that consume a file (or iterable) they are given before they return, and keep
 # nothing of it
 EAGER_CONSUMERS = frozenset(
@@ -195,6 +205,8 @@ EAGER_CONSUMERS = frozenset(
         "builtins.print",
     }
 )
+
+
 # functions returning a lazy view of what they are given: fine if that view is consumed in
 # the same statement
 LAZY_WRAPPERS = frozenset(
@@ -213,13 +225,12 @@ LAZY_WRAPPERS = frozenset(
         "itertools.chain",
     }
 )
+
+
 WRITE_MODE_CHARS = frozenset("wax+")
 
 
-@fixer("GCL102", FixSafety.SAFE, "Hoist into 'with'")
-def fix_resource_in_expression(
-    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
-) -> cst.Module:
+def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
     call = site.node_at(diagnostic.range, (cst.Call,))
     assert isinstance(call, cst.Call)
@@ -398,6 +409,8 @@ HEADER_KEYWORDS: dict[type[cst.CSTNode], str] = {
     cst.ClassDef: "class",
     cst.Match: "match",
 }
+
+
 STATEMENT_PARTS: dict[type[cst.CSTNode], str] = {
     cst.Expr: "value",
     cst.Assign: "value",

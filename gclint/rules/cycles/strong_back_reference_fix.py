@@ -33,19 +33,18 @@ from collections.abc import Callable, Iterator
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.imports import ensure_import
 from gclint.fixes.sites import Site, dotted, only_statement
 
 CONTAINER_STORES = frozenset({"append", "add", "insert", "appendleft"})
+
+
 IDENTITY_FUNCTIONS = frozenset({"type", "id", "hash"})
 
 
-@fixer("GCL302", FixSafety.UNSAFE, "Make the back-reference weak")
-def fix_strong_back_reference(
-    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
-) -> cst.Module:
+def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     if not unsafe:
         raise FixSkipped("unsafe fix: needs --unsafe-fixes")
     site = Site(wrapper)

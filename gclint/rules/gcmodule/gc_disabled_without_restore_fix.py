@@ -30,25 +30,15 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.blocks import EarlyExits
-from gclint.fixes.sites import (
-    Site,
-    indented,
-    is_inert,
-    leading_lines,
-    names_in,
-    only_statement,
-)
+from gclint.fixes.sites import Site, indented, is_inert, leading_lines, names_in, only_statement
 
 GC_CALLS = frozenset({"gc.disable", "gc.enable", "gc.set_threshold"})
 
 
-@fixer("GCL401", FixSafety.SAFE, "Wrap the code after the disable in try/finally")
-def fix_gc_disabled_without_restore(
-    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
-) -> cst.Module:
+def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
     call = site.node_at(diagnostic.range, (cst.Call,))
     assert isinstance(call, cst.Call)

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.blocks import (
     Meta,
     Site,
@@ -90,12 +90,15 @@ WITH_CLOSES = frozenset(
         "httpx.Client",
     }
 )
+
+
 # The same for ``async with`` (``__aenter__`` returns the object, ``__aexit__`` closes it), with
 # the method an explicit close awaits.
 ASYNC_WITH_CLOSES: dict[str, str] = {
     "httpx.AsyncClient": "aclose",
     "aiohttp.ClientSession": "close",
 }
+
 
 # Methods and attributes whose result is plain data, holding no reference to the resource.
 DATA_METHODS = frozenset(
@@ -145,7 +148,11 @@ DATA_METHODS = frozenset(
         "geturl",
     }
 )
+
+
 DATA_ATTRIBUTES = frozenset({"name", "mode", "closed", "encoding", "errors", "status", "url"})
+
+
 # Functions that read a resource into (or write data to) it and keep no reference to it.
 DATA_FUNCTIONS = frozenset(
     {
@@ -230,7 +237,7 @@ def plan_block(site: Site, name: str, item: Item | None = None) -> Plan:
     return Plan(stop=last + 1, remove=None)
 
 
-class _Scan(cst.CSTVisitor):
+class Scan(cst.CSTVisitor):
     """Classifies the uses of the tracked names inside the covered statements."""
 
     def __init__(self, meta: Meta, resource: str) -> None:
@@ -261,15 +268,15 @@ class _Scan(cst.CSTVisitor):
             if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 break
         parent = self.meta.parent(use)
-        if _binds(self.meta, use):
+        if binds(self.meta, use):
             if name == self.resource:
                 raise FixSkipped(f"'{name}' is rebound or deleted ({where})")
             return  # a value made from the resource, (re)bound: its uses are what matter
         if name == self.resource and self._data_use(use, parent):
             return
         small = self._small_statement(use)
-        if isinstance(small, cst.Expr) and _discarded(small.value):
-            if name == self.resource and dotted(_call_func(small)) in (
+        if isinstance(small, cst.Expr) and discarded(small.value):
+            if name == self.resource and dotted(call_func(small)) in (
                 f"{name}.close",
                 f"{name}.aclose",
             ):
@@ -278,21 +285,19 @@ class _Scan(cst.CSTVisitor):
         if (
             isinstance(small, cst.Assign)
             and all(isinstance(t.target, cst.Name) for t in small.targets)
-            and _inside(self.meta, use, small.value)
+            and inside(self.meta, use, small.value)
         ):
             self.tracked.update(
                 t.target.value for t in small.targets if isinstance(t.target, cst.Name)
             )
             return
-        if isinstance(small, cst.With) and any(
-            _inside(self.meta, use, i.item) for i in small.items
-        ):
+        if isinstance(small, cst.With) and any(inside(self.meta, use, i.item) for i in small.items):
             # ``with conn.cursor() as cur:``: what the item binds is made from the resource
             for with_item in small.items:
                 if with_item.asname is not None:
                     self.tracked.update(n.value for n in name_uses(with_item.asname, {"*"}, True))
             return
-        if isinstance(small, (cst.If, cst.While)) and _inside(self.meta, use, small.test):
+        if isinstance(small, (cst.If, cst.While)) and inside(self.meta, use, small.test):
             return  # a test: its value is consumed
         if isinstance(small, (cst.Return, cst.Expr)):
             raise FixSkipped(f"'{name}' (or a value that holds it) leaves the block ({where})")
@@ -325,7 +330,7 @@ class _Scan(cst.CSTVisitor):
         return None
 
 
-def _discarded(value: cst.BaseExpression) -> bool:
+def discarded(value: cst.BaseExpression) -> bool:
     """An expression statement's value that nothing keeps: not a ``yield`` (the consumer gets
     it), nor an ``await`` of anything but a call."""
     if isinstance(value, cst.Await):
@@ -333,16 +338,16 @@ def _discarded(value: cst.BaseExpression) -> bool:
     return not isinstance(value, cst.Yield)
 
 
-def _call_func(expr: cst.Expr) -> cst.BaseExpression:
+def call_func(expr: cst.Expr) -> cst.BaseExpression:
     value = expr.value.expression if isinstance(expr.value, cst.Await) else expr.value
     return value.func if isinstance(value, cst.Call) else value
 
 
-def _inside(meta: Meta, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+def inside(meta: Meta, node: cst.CSTNode, container: cst.CSTNode) -> bool:
     return node is container or any(a is container for a in meta.ancestors(node))
 
 
-def _binds(meta: Meta, use: cst.Name) -> bool:
+def binds(meta: Meta, use: cst.Name) -> bool:
     node: cst.CSTNode = use
     for parent in meta.ancestors(use):
         if isinstance(parent, (cst.Tuple, cst.List, cst.StarredElement, cst.Element)):
@@ -378,13 +383,13 @@ def with_item_for(meta: Meta, call: cst.Call) -> Item:
     if len(names) == 1 and names <= ASYNC_WITH_CLOSES.keys():
         return Item(call, asynchronous=True, close=ASYNC_WITH_CLOSES[min(names)])
     label = dotted(call.func) or "the call"
-    methods = _local_class_methods(meta.module, call)
+    methods = local_class_methods(meta.module, call)
     closer = methods.get("close")
     if closer is not None and closer.asynchronous is None:
-        return _wrapped(meta, call, "closing", Item(call))
+        return wrapped(meta, call, "closing", Item(call))
     aclose = methods.get("aclose")
     if aclose is not None and aclose.asynchronous is not None:
-        return _wrapped(meta, call, "aclosing", Item(call, asynchronous=True, close="aclose"))
+        return wrapped(meta, call, "aclosing", Item(call, asynchronous=True, close="aclose"))
     if closer is not None:
         raise FixSkipped(
             f"'{label}.close()' is a coroutine: contextlib.closing() would not await it"
@@ -395,7 +400,7 @@ def with_item_for(meta: Meta, call: cst.Call) -> Item:
     )
 
 
-def _wrapped(meta: Meta, call: cst.Call, wrapper: str, item: Item) -> Item:
+def wrapped(meta: Meta, call: cst.Call, wrapper: str, item: Item) -> Item:
     """`item` with its call in ``contextlib.closing(...)``/``aclosing(...)``."""
     if from_import_available(meta.module, "contextlib", wrapper):
         return dataclasses.replace(
@@ -407,7 +412,7 @@ def _wrapped(meta: Meta, call: cst.Call, wrapper: str, item: Item) -> Item:
     )
 
 
-def _local_class_methods(module: cst.Module, call: cst.Call) -> dict[str, cst.FunctionDef]:
+def local_class_methods(module: cst.Module, call: cst.Call) -> dict[str, cst.FunctionDef]:
     """The methods of the class of this module that `call` instantiates (empty if none)."""
     if not isinstance(call.func, cst.Name):
         return {}
@@ -432,26 +437,26 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
         unknown = None
     except FixSkipped as exc:  # said after the reasons about the block, as it always was
         known, unknown = None, exc
-    if known is not None and known.asynchronous and not _async_def(scope):
+    if known is not None and known.asynchronous and not async_def(scope):
         raise FixSkipped(
             "'async with' needs an 'async def', and the resource is acquired outside one"
         )
     plan = plan_block(site, name, known)
     covered = list(site.body[site.index + 1 : plan.stop])
     for use in scope_uses(scope, {name}):
-        if _inside(meta, use, site.line) or any(_inside(meta, use, s) for s in covered):
+        if inside(meta, use, site.line) or any(inside(meta, use, s) for s in covered):
             continue
-        if plan.remove is not None and _inside(meta, use, site.body[plan.remove]):
+        if plan.remove is not None and inside(meta, use, site.body[plan.remove]):
             continue
         raise FixSkipped(
             f"'{name}' is also used outside the statements the 'with' would cover "
             f"(line {meta.line(use)})"
         )
-    scan = _Scan(meta, name)
+    scan = Scan(meta, name)
     scan.check(covered)
     for tracked in scan.tracked - {name}:
         for use in scope_uses(scope, {tracked}):
-            if not any(_inside(meta, use, s) for s in covered):
+            if not any(inside(meta, use, s) for s in covered):
                 raise FixSkipped(
                     f"'{tracked}', made from '{name}', is used after the 'with' block "
                     f"(line {meta.line(use)})"
@@ -476,17 +481,5 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
     return module
 
 
-def _async_def(scope: cst.FunctionDef | cst.Module) -> bool:
+def async_def(scope: cst.FunctionDef | cst.Module) -> bool:
     return isinstance(scope, cst.FunctionDef) and scope.asynchronous is not None
-
-
-@fixer("GCL101", FixSafety.SAFE, "Wrap in 'with'")
-def fix_unclosed(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
-    return rewrite(wrapper, diagnostic)
-
-
-@fixer("GCL103", FixSafety.SAFE, "Convert to 'with'")
-def fix_close_not_exception_safe(
-    wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool
-) -> cst.Module:
-    return rewrite(wrapper, diagnostic)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.blocks import EarlyExits, Meta, find_node, statement_site, wrap_in_with
 
 
@@ -65,8 +65,7 @@ def _lock_call(stmt: cst.BaseStatement, method: str) -> tuple[cst.BaseExpression
     return value.func.value, awaited
 
 
-@fixer("GCL106", FixSafety.SAFE, "Use 'with lock:'")
-def fix_lock(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
+def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     meta = Meta(wrapper)
     call = find_node(meta, diagnostic, cst.Call)
     if call.args:

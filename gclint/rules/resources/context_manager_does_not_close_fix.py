@@ -14,11 +14,11 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.fixes.base import FixSkipped, fixer
+from gclint.diagnostics import Diagnostic
+from gclint.fixes.base import FixSkipped
 from gclint.fixes.blocks import Meta, comment_lines, enclosing_scope, find_node, merge_leading
 from gclint.fixes.imports import ensure_import, from_import_available
-from gclint.fixes.resources import _inside, _Scan, scope_uses
+from gclint.fixes.with_block import Scan, inside, scope_uses
 
 
 def _closing(meta: Meta, call: cst.BaseExpression) -> tuple[cst.Call, bool]:
@@ -34,16 +34,16 @@ def _check_uses(
 ) -> None:
     scope = enclosing_scope(meta, with_node)
     for use in scope_uses(scope, {name}):
-        if _inside(meta, use, with_node.body) or any(_inside(meta, use, a) for a in allowed):
+        if inside(meta, use, with_node.body) or any(inside(meta, use, a) for a in allowed):
             continue
         raise FixSkipped(f"'{name}' is used outside the 'with' block (line {meta.line(use)})")
-    scan = _Scan(meta, name)
+    scan = Scan(meta, name)
     scan.check(list(with_node.body.body) if isinstance(with_node.body, cst.IndentedBlock) else [])
     if not isinstance(with_node.body, cst.IndentedBlock):
         raise FixSkipped("the 'with' block is on one line")
     for tracked in scan.tracked - {name}:
         for use in scope_uses(scope, {tracked}):
-            if not _inside(meta, use, with_node.body):
+            if not inside(meta, use, with_node.body):
                 raise FixSkipped(
                     f"'{tracked}', made from '{name}', is used after the 'with' block "
                     f"(line {meta.line(use)})"
@@ -52,8 +52,7 @@ def _check_uses(
         raise FixSkipped(f"'{name}' is closed inside the block already")
 
 
-@fixer("GCL105", FixSafety.SAFE, "Use contextlib.closing(...) as well")
-def fix_connection(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
+def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     meta = Meta(wrapper)
     try:
         call: cst.CSTNode = find_node(meta, diagnostic, cst.Call)
