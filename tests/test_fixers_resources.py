@@ -11,7 +11,7 @@ import pytest
 from fixer_harness import dedent, diagnostics, fixed, run_both, skipped
 
 from gclint import Config
-from gclint.analysis.resources import FACTORIES
+from gclint.analysis.catalogue import FACTORIES
 from gclint.fixes import with_block as resources
 from gclint.fixes.engine import fix_source
 from gclint.rules.resources import resource_in_expression_fix as expressions

@@ -14,7 +14,7 @@ import textwrap
 import pytest
 
 from gclint import Config, check_source
-from gclint.analysis.resources import FACTORIES
+from gclint.analysis.catalogue import FACTORIES
 from gclint.docs import sections
 from gclint.rules import REGISTRY
 

@@ -15,6 +15,30 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, cast
 
+from gclint.analysis.catalogue import (
+    ALIASING_METHODS,
+    BORROWERS,
+    CLOSE,
+    DETACH_KEYWORDS,
+    ESTABLISHING,
+    FACTORIES,
+    IN_MEMORY_STREAMS,
+    INFERRED_OPENERS,
+    LOG_METHODS,
+    OWNERSHIP_METHODS,
+    OWNERSHIP_TAKERS,
+    PATH_ATTRS,
+    PATH_CLASSMETHODS,
+    PATH_METHODS,
+    PATH_TYPES,
+    PID_WAITS,
+    QUIET_CALLS,
+    QUIET_METHODS,
+    QUIET_STREAMS,
+    RESOURCE_METHODS,
+    USER_RELEASE_CALLS,
+    ResourceType,
+)
 from gclint.analysis.classes import self_name
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow, walk_shallow_of
 from gclint.analysis.inference import (
@@ -31,121 +55,15 @@ from gclint.analysis.inference import (
     unchanged,
 )
 from gclint.analysis.ownership import Effect, Outcome, track
-from gclint.analysis.resources import (
-    BORROWERS,
-    CLOSE,
-    FACTORIES,
-    OWNERSHIP_METHODS,
-    OWNERSHIP_TAKERS,
-    PID_WAITS,
-    RESOURCE_METHODS,
-    ResourceType,
-)
 from gclint.analysis.walk import children, walk, walk_typed
 
 if TYPE_CHECKING:
     from gclint.context import Context
 
-PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
 # Stands for "maybe a resource, astroid would have to say": judged as one, confirmed only if a
 # finding would follow.
 PROVISIONAL = ResourceType("provisional", "object", frozenset({"close", "aclose"}))
-INFERRED_OPENERS = frozenset({*PATH_TYPES, "zipfile.ZipFile", "zipfile.Path", "tarfile.TarFile"})
-PATH_METHODS = frozenset(
-    {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
-)
-PATH_ATTRS = frozenset({"parent"})
-PATH_CLASSMETHODS = frozenset({"cwd", "home"})
-_USER_RELEASE_CALLS = frozenset(
-    {"close", "shutdown", "terminate", "kill", "release", "cleanup", "disconnect", "aclose"}
-)
-# Calls that in practice do not raise, so they do not make a path "exceptional".
-_QUIET_CALLS = frozenset(
-    {
-        "print",
-        "isinstance",
-        "issubclass",
-        "hasattr",
-        "getattr",
-        "id",
-        "type",
-        "callable",
-        "len",
-        "repr",
-        "range",
-        "enumerate",
-        "zip",
-        "iter",
-        "bool",
-        "list",
-        "dict",
-        "set",
-        "tuple",
-        "frozenset",
-        "object",
-        "super",
-        "locals",
-        "globals",
-        "vars",
-        "bytes",
-        "bytearray",
-        "memoryview",
-    }
-)
-_QUIET_METHODS = frozenset(
-    {
-        "append",
-        "appendleft",
-        "add",
-        "extend",
-        "update",
-        "setdefault",
-        "get",
-        "items",
-        "keys",
-        "values",
-        "copy",
-        "clear",
-        "discard",
-        "fileno",
-        "settimeout",
-        "setblocking",
-        "setsockopt",
-        "getsockname",
-        "gettimeout",
-        "startswith",
-        "endswith",
-        "lower",
-        "upper",
-        "strip",
-        "lstrip",
-        "rstrip",
-        "split",
-        "rsplit",
-        "join",
-        "replace",
-        "format",
-        "time",
-        "monotonic",
-        "perf_counter",
-        "is_set",
-        "locked",
-        "qsize",
-        "empty",
-        "done",
-        "cancelled",
-        # cleanup of other objects: a failing cleanup is not the path a resource leaks on
-        "close",
-        "release",
-        "cleanup",
-    }
-)
-_QUIET_STREAMS = frozenset({"sys.stderr", "sys.stdout"})
-_ESTABLISHING = frozenset({"connect", "open", "login", "start", "starttls", "bind", "listen"})
-_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
-_ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
 _RESOURCE_METHOD_NAMES = frozenset(method for _kind, method in RESOURCE_METHODS)
-DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
 _PATH_NAME_HINTS = ("path", "name", "dir", "url")
 _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
@@ -180,7 +98,6 @@ def _call_name(call: ast.Call) -> str:
         return "call"
 
 
-_IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
 _YIELDS = (ast.Yield, ast.YieldFrom)
 _RETURNS = (ast.Yield, ast.YieldFrom, ast.Return)
 _ASSIGNMENTS = (ast.Assign, ast.AnnAssign)
@@ -205,7 +122,7 @@ def _in_memory_attributes(cls: ast.ClassDef) -> set[str]:
         attr
         for attr, assigned in values.items()
         if all(
-            isinstance(v, ast.Call) and _call_name(v).endswith(_IN_MEMORY_STREAMS) for v in assigned
+            isinstance(v, ast.Call) and _call_name(v).endswith(IN_MEMORY_STREAMS) for v in assigned
         )
     }
 
@@ -218,7 +135,7 @@ def _releases_held(method: ast.FunctionDef | ast.AsyncFunctionDef, in_memory: se
         if not isinstance(node, ast.Call):
             continue
         func = node.func
-        if isinstance(func, ast.Attribute) and func.attr in _USER_RELEASE_CALLS:
+        if isinstance(func, ast.Attribute) and func.attr in USER_RELEASE_CALLS:
             receiver = func.value
             if (
                 isinstance(receiver, ast.Attribute)
@@ -1002,14 +919,14 @@ class _Uses:
     def _quiet(self, call: ast.Call) -> bool:
         func = call.func
         if isinstance(func, ast.Name):
-            return func.id in _QUIET_CALLS
+            return func.id in QUIET_CALLS
         if not isinstance(func, ast.Attribute):
             return False
-        if func.attr in _QUIET_METHODS:
+        if func.attr in QUIET_METHODS:
             return True
-        if isinstance(func.value, ast.Attribute) and ast.unparse(func.value) in _QUIET_STREAMS:
+        if isinstance(func.value, ast.Attribute) and ast.unparse(func.value) in QUIET_STREAMS:
             return True  # ``sys.stderr.write(...)``
-        if func.attr in _LOG_METHODS:
+        if func.attr in LOG_METHODS:
             base = func.value
             name = base.id if isinstance(base, ast.Name) else getattr(base, "attr", "")
             return "log" in name.lower()
@@ -1018,7 +935,7 @@ class _Uses:
         # object's connection (``client.connect()``): the object holds nothing after them.
         own = isinstance(func.value, ast.Name) and func.value.id == self.name
         kind = self.acq.rtype.kind
-        return own and (kind == "client" or (kind == "user" and func.attr in _ESTABLISHING))
+        return own and (kind == "client" or (kind == "user" and func.attr in ESTABLISHING))
 
     def _is_release_call(self, call: ast.Call) -> bool:
         func = call.func
@@ -1109,7 +1026,7 @@ class _Uses:
             if isinstance(grand, ast.Call) and grand.func is parent:
                 if method in self.release:
                     return Effect.RELEASE
-                if method in _ALIASING_METHODS:
+                if method in ALIASING_METHODS:
                     return self._value_use(grand, parents)
                 return Effect.BORROW
             if method in self.release:

@@ -26,13 +26,6 @@ def first_attr(target: ast.AST) -> str:
     return target.attr if isinstance(target, ast.Attribute) else ""
 
 
-FRAME_SOURCES = {
-    "sys._getframe": "the current frame",
-    "inspect.currentframe": "the current frame",
-    "sys.exc_info": "the traceback",
-}
-
-
 def refers_to(value: ast.AST, key: str) -> bool:
     """The value holds `key` itself (not just data read from it, like ``key.name``)."""
     parents: dict[int, ast.AST] = {}

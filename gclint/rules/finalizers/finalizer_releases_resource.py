@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import ast
 
+from gclint.analysis.catalogue import RELEASE_CALLS, RELEASE_FUNCTIONS
 from gclint.analysis.classes import ClassModel
 from gclint.analysis.flow import walk_shallow
 from gclint.registry import Example, register
 from gclint.rules.finalizers._shared import DEL_DOCS, FINALIZE_DOCS, DelRule, own_del
 from gclint.rules.finalizers._truth import OBSERVED
-
-RELEASE_CALLS = frozenset(
-    {"close", "release", "shutdown", "terminate", "kill", "cleanup", "disconnect", "unlink"}
-)
-
-
-RELEASE_FUNCTIONS = frozenset({"os.close", "os.remove", "os.unlink", "shutil.rmtree"})
 
 
 @register

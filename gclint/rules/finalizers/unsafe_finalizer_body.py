@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 
+from gclint.analysis.catalogue import SAFE_CALLS
 from gclint.analysis.classes import ClassModel
 from gclint.analysis.flow import FUNCTION_TYPES, walk_shallow
 from gclint.analysis.walk import children, walk
@@ -333,38 +334,6 @@ def _after_early_return(body: list[ast.stmt], me: str, safe: set[str]) -> list[a
     return body
 
 
-# Calls that cannot fail with no or constant arguments: building empty containers, counters
-# and synchronisation primitives.
-_SAFE_CALLS = frozenset(
-    {
-        "dict",
-        "list",
-        "set",
-        "tuple",
-        "frozenset",
-        "object",
-        "bytearray",
-        "count",
-        "deque",
-        "defaultdict",
-        "OrderedDict",
-        "Counter",
-        "Lock",
-        "RLock",
-        "Event",
-        "Condition",
-        "Semaphore",
-        "WeakSet",
-        "WeakValueDictionary",
-        "WeakKeyDictionary",
-        "get_ident",
-        "monotonic",
-        "time",
-        "perf_counter",
-    }
-)
-
-
 def _can_raise(node: ast.AST) -> bool:
     """Whether evaluating `node` can raise (calls other than the safe ones above; await).
 
@@ -382,7 +351,7 @@ def _can_raise(node: ast.AST) -> bool:
             receiver = func.value
             if isinstance(receiver, ast.Call) and getattr(receiver.func, "id", "") == "super":
                 continue
-        if name in _SAFE_CALLS and all(isinstance(a, ast.Constant) for a in sub.args):
+        if name in SAFE_CALLS and all(isinstance(a, ast.Constant) for a in sub.args):
             continue
         if name == "super":
             continue

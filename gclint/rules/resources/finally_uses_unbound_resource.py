@@ -15,6 +15,7 @@ from gclint.registry import Example, Rule, register
 
 if TYPE_CHECKING:
     pass
+from gclint.analysis.catalogue import CLEANUP_METHODS
 from gclint.rules.resources._truth import leak_truth
 
 
@@ -96,22 +97,6 @@ class FinallyUsesUnboundResource(Rule):
     fix_safety = FixSafety.SAFE
     fix_title = "Acquire before 'try:'"
     references = ("https://docs.python.org/3/library/exceptions.html#UnboundLocalError",)
-    CLEANUP_METHODS = frozenset(
-        {
-            "close",
-            "aclose",
-            "release",
-            "shutdown",
-            "terminate",
-            "kill",
-            "wait",
-            "quit",
-            "logout",
-            "cleanup",
-            "disconnect",
-            "rollback",
-        }
-    )
 
     invalid = (
         Example(
@@ -333,7 +318,7 @@ class FinallyUsesUnboundResource(Rule):
                 and isinstance(node.func, ast.Attribute)
                 and isinstance(node.func.value, ast.Name)
                 and node.func.value.id == name
-                and node.func.attr in self.CLEANUP_METHODS
+                and node.func.attr in CLEANUP_METHODS
             ):
                 return node
             stack.extend(reversed(list(children(node))))

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from gclint.analysis.catalogue import CLEANUP_METHODS
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.sites import (
@@ -41,10 +42,6 @@ from gclint.fixes.sites import (
     only_statement,
     variable_refs,
 )
-from gclint.rules.resources.finally_uses_unbound_resource import FinallyUsesUnboundResource
-
-CLEANUP_METHODS = FinallyUsesUnboundResource.CLEANUP_METHODS  # the rule's own list
-
 
 NAME_ERRORS = frozenset({"NameError", "UnboundLocalError", "Exception"})
 

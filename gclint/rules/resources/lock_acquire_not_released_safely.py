@@ -17,28 +17,8 @@ from gclint.registry import Example, Rule, register
 
 if TYPE_CHECKING:
     from gclint.context import Context
+from gclint.analysis.catalogue import LOCK_FACTORIES
 from gclint.rules.resources._truth import leak_truth
-
-LOCK_FACTORIES = frozenset(
-    {
-        "threading.Lock",
-        "threading.RLock",
-        "threading.Semaphore",
-        "threading.BoundedSemaphore",
-        "threading.Condition",
-        "_thread.allocate_lock",
-        "_thread.RLock",
-        "multiprocessing.Lock",
-        "multiprocessing.RLock",
-        "multiprocessing.Semaphore",
-        "multiprocessing.BoundedSemaphore",
-        "multiprocessing.Condition",
-        "asyncio.Lock",
-        "asyncio.Semaphore",
-        "asyncio.BoundedSemaphore",
-        "asyncio.Condition",
-    }
-)
 
 
 @register

@@ -6,10 +6,10 @@ import ast
 from typing import TYPE_CHECKING
 
 from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts
+from gclint.analysis.catalogue import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.analysis.flow import (
     FUNCTION_TYPES,
 )
-from gclint.analysis.resources import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, register
 

@@ -40,7 +40,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.analysis.resources import FACTORIES
+from gclint.analysis.catalogue import FACTORIES
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.sites import (

@@ -326,3 +326,209 @@ BORROWERS: frozenset[str] = frozenset(
         "yaml.safe_load",
     }
 )
+
+
+# Methods and functions that release a resource when a finalizer (``__del__``) calls them.
+RELEASE_CALLS = frozenset(
+    {"close", "release", "shutdown", "terminate", "kill", "cleanup", "disconnect", "unlink"}
+)
+RELEASE_FUNCTIONS = frozenset({"os.close", "os.remove", "os.unlink", "shutil.rmtree"})
+
+
+# Calls that cannot fail with no or constant arguments: building empty containers, counters
+# and synchronisation primitives.
+SAFE_CALLS = frozenset(
+    {
+        "dict",
+        "list",
+        "set",
+        "tuple",
+        "frozenset",
+        "object",
+        "bytearray",
+        "count",
+        "deque",
+        "defaultdict",
+        "OrderedDict",
+        "Counter",
+        "Lock",
+        "RLock",
+        "Event",
+        "Condition",
+        "Semaphore",
+        "WeakSet",
+        "WeakValueDictionary",
+        "WeakKeyDictionary",
+        "get_ident",
+        "monotonic",
+        "time",
+        "perf_counter",
+    }
+)
+
+
+# Calls that make a lock, whose ``acquire()`` must be paired with ``release()`` (GCL106).
+LOCK_FACTORIES = frozenset(
+    {
+        "threading.Lock",
+        "threading.RLock",
+        "threading.Semaphore",
+        "threading.BoundedSemaphore",
+        "threading.Condition",
+        "_thread.allocate_lock",
+        "_thread.RLock",
+        "multiprocessing.Lock",
+        "multiprocessing.RLock",
+        "multiprocessing.Semaphore",
+        "multiprocessing.BoundedSemaphore",
+        "multiprocessing.Condition",
+        "asyncio.Lock",
+        "asyncio.Semaphore",
+        "asyncio.BoundedSemaphore",
+        "asyncio.Condition",
+    }
+)
+
+
+# Methods that clean up a resource in a ``finally:``/``except`` block (GCL104).
+CLEANUP_METHODS = frozenset(
+    {
+        "close",
+        "aclose",
+        "release",
+        "shutdown",
+        "terminate",
+        "kill",
+        "wait",
+        "quit",
+        "logout",
+        "cleanup",
+        "disconnect",
+        "rollback",
+    }
+)
+
+
+# Path objects, whose ``open()`` returns a file; the classes astroid may name as openers.
+PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PosixPath", "pathlib.WindowsPath"})
+INFERRED_OPENERS = frozenset({*PATH_TYPES, "zipfile.ZipFile", "zipfile.Path", "tarfile.TarFile"})
+
+
+# What a path's methods, attributes and class methods return is a path again.
+PATH_METHODS = frozenset(
+    {"joinpath", "with_name", "with_suffix", "with_stem", "resolve", "absolute", "expanduser"}
+)
+PATH_ATTRS = frozenset({"parent"})
+PATH_CLASSMETHODS = frozenset({"cwd", "home"})
+
+
+# Method names that release an object of the user's own resource classes.
+USER_RELEASE_CALLS = frozenset(
+    {"close", "shutdown", "terminate", "kill", "release", "cleanup", "disconnect", "aclose"}
+)
+
+
+# Calls that in practice do not raise, so they do not make a path "exceptional".
+QUIET_CALLS = frozenset(
+    {
+        "print",
+        "isinstance",
+        "issubclass",
+        "hasattr",
+        "getattr",
+        "id",
+        "type",
+        "callable",
+        "len",
+        "repr",
+        "range",
+        "enumerate",
+        "zip",
+        "iter",
+        "bool",
+        "list",
+        "dict",
+        "set",
+        "tuple",
+        "frozenset",
+        "object",
+        "super",
+        "locals",
+        "globals",
+        "vars",
+        "bytes",
+        "bytearray",
+        "memoryview",
+    }
+)
+
+
+QUIET_METHODS = frozenset(
+    {
+        "append",
+        "appendleft",
+        "add",
+        "extend",
+        "update",
+        "setdefault",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "copy",
+        "clear",
+        "discard",
+        "fileno",
+        "settimeout",
+        "setblocking",
+        "setsockopt",
+        "getsockname",
+        "gettimeout",
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "split",
+        "rsplit",
+        "join",
+        "replace",
+        "format",
+        "time",
+        "monotonic",
+        "perf_counter",
+        "is_set",
+        "locked",
+        "qsize",
+        "empty",
+        "done",
+        "cancelled",
+        # cleanup of other objects: a failing cleanup is not the path a resource leaks on
+        "close",
+        "release",
+        "cleanup",
+    }
+)
+
+
+# Streams whose writes are taken not to raise; names of logging methods (they do not raise).
+QUIET_STREAMS = frozenset({"sys.stderr", "sys.stdout"})
+
+
+# Methods that establish what a resource is for (a failure there leaks what was acquired).
+ESTABLISHING = frozenset({"connect", "open", "login", "start", "starttls", "bind", "listen"})
+LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical"})
+
+
+# Methods that return the resource itself or a view sharing its descriptor.
+ALIASING_METHODS = frozenset({"__enter__", "detach", "cursor", "makefile"})
+
+
+# Popen keywords that detach the child process (GCL108's allow-detached-processes).
+DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
+
+
+# Streams that hold no descriptor: never a resource.
+IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
