@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import codecs
-import contextlib
 import dataclasses
-import gc
 import io
 import os
 import sys
@@ -28,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gclint import __version__
+from gclint import __version__, hosting
 from gclint.config import Config, ConfigError, parse_list, parse_per_file_ignores, resolve_config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety
 from gclint.discovery import Missing, Unreadable, discover
-from gclint.engine import check_file, error_diagnostic, relax_gc_for_batch
+from gclint.engine import check_file, error_diagnostic
 from gclint.reporters import REPORTERS
 from gclint.reporters.text import render as render_text
 from gclint.rules import REGISTRY
@@ -132,31 +130,8 @@ def _lenient_output() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     if argv is not None:  # called from Python: leave the caller's process as it was
         return _main(argv)
-    relax_gc_for_batch()  # the `gclint` process itself: see relax_gc_for_batch
-    try:
-        code = _main(sys.argv[1:])
-    finally:
-        # What the run kept (parsed modules of the project) is freed at exit anyway; freezing it
-        # spares the collector's passes at interpreter shutdown over that heap (3 s of 11 on
-        # twisted).
-        gc.freeze()
-    return _exit_now(code)
-
-
-def _exit_now(code: int) -> int:
-    """End the process without tearing down its heap (as mypy does): everything is written and
-    flushed, nothing is left to clean up, and freeing the kept project modules one by one at
-    interpreter shutdown cost 0.2 s of a corpus run. Returns only when standard output cannot
-    be flushed for another reason than a closed pipe, so that the usual exit reports it."""
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away (``| head``): as `_main` does
-        code = EXIT_ERROR
-    except (OSError, ValueError):
-        return code
-    with contextlib.suppress(OSError, ValueError):
-        sys.stderr.flush()
-    os._exit(code)
+    hosting.use_batch()  # the `gclint` process itself only checks files
+    return hosting.BATCH.exit(_main(sys.argv[1:]))
 
 
 def _main(argv: Sequence[str]) -> int:

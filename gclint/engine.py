@@ -7,30 +7,22 @@ exception anywhere else in checking a file becomes a GCL000 for that file, never
 
 A rule that runs out of recursion on a deeply nested file (a 2,000-branch ``elif`` chain) is not
 reported straight away: the whole file is checked again in a thread with a large stack and a
-high recursion limit (`DEEP_STACK_SIZE`, `DEEP_RECURSION_LIMIT`), and only what still fails there
+high recursion limit (`gclint.hosting.run_deep`), and only what still fails there
 becomes GCL000.
 """
 
 from __future__ import annotations
 
 import ast
-import contextlib
 import dataclasses
 import functools
-import gc
 import re
-import sys
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from gclint.analysis.inference import (
-    Inference,
-    forget_stamps,
-    offer_checked,
-    parsed_module,
-    release_trees,
-)
+from gclint import hosting
+from gclint.analysis import memo
+from gclint.analysis.imports import offer_checked, parsed_module
 from gclint.analysis.scopes import SCOPE_TYPE_SET
 from gclint.analysis.walk import current_index, indexed
 from gclint.config import Config
@@ -43,8 +35,6 @@ from gclint.source import SourceError, SourceText, decode, parse, read_source
 
 Handler = Callable[[ast.AST], None]
 DEFAULT_CONFIG = Config()
-DEEP_RECURSION_LIMIT = 100_000
-DEEP_STACK_SIZE = 512 * 1024 * 1024  # reserved, not committed: only touched pages use memory
 
 
 def selected_rules(config: Config, path: str | None = None) -> list[type[Rule]]:
@@ -101,6 +91,8 @@ class _Dispatcher:
 
 
 _HANDLERS: dict[type[Rule], tuple[tuple[bool, type[ast.AST], str], ...]] = {}
+memo.cache(_HANDLERS.clear)
+memo.cache(_selected.cache_clear)
 
 
 def _handler_names(rule: type[Rule]) -> tuple[tuple[bool, type[ast.AST], str], ...]:
@@ -126,10 +118,10 @@ def check_tree(
     With the module's `text`, rules whose `needles` do not occur in it are not run at all (a rule
     about ``__del__`` has nothing to say about a file that never writes ``__del__``).
     """
-    with host_file_gc():
+    with hosting.current().checking():
         result, recursed = _check_tree(tree, path, config, rules, text)
         if recursed:
-            deep = _run_deep(lambda: _check_tree(tree, path, config, rules, text)[0])
+            deep = hosting.run_deep(lambda: _check_tree(tree, path, config, rules, text)[0])
             if deep is not None:
                 result = deep
     return result
@@ -178,112 +170,8 @@ def _check_tree(
     text: str | None = None,
 ) -> tuple[list[Diagnostic], bool]:
     """The diagnostics, and whether a rule (or the walk) failed with a RecursionError."""
-    with indexed(tree), relaxed_gc():  # rules walk the same function bodies again and again
+    with indexed(tree), hosting.relaxed_gc():  # rules walk the same function bodies again and again
         return _check_tree_once(tree, path, config, rules, text)
-
-
-GC_THRESHOLD0 = 100_000
-
-
-@contextlib.contextmanager
-def relaxed_gc() -> Iterator[None]:
-    """Let the cyclic collector run less often while a file is checked, then restore it.
-
-    Checking allocates many small objects and frees them by reference counting (trees and
-    analysis results are acyclic), while the parsed modules kept for import resolution make the
-    heap large: with the default threshold (700) the collector spent 40% of a run on twisted
-    traversing that heap. Generation 0 is collected every `GC_THRESHOLD0` allocations instead;
-    the previous thresholds are put back in ``finally``, also inside flake8's process.
-    """
-    before = gc.get_threshold()
-    if before[0] >= GC_THRESHOLD0 or not gc.isenabled():  # a batch run (the CLI) set it once
-        yield
-        return
-    gc.set_threshold(GC_THRESHOLD0, *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
-
-
-class _Batch:
-    on = False  # set by `relax_gc_for_batch`
-
-
-def relax_gc_for_batch() -> None:
-    """For a process that only checks files (the CLI): `relaxed_gc` once, for the whole run.
-
-    Restoring the thresholds after every file makes the collector run right away on everything
-    the file's check allocated; a batch run has nothing else to protect. It also turns on
-    `batch_file_gc` for the files the process checks.
-    """
-    _Batch.on = True
-    gc.set_threshold(GC_THRESHOLD0, *gc.get_threshold()[1:])
-
-
-@contextlib.contextmanager
-def batch_file_gc() -> Iterator[None]:
-    """In a batch run, one file's check with the cyclic collector paused, then what survived it
-    frozen.
-
-    A check frees what it allocates by reference counting (`Context.release` breaks the only
-    cycles it made; tests/test_walk.py checks that a check leaves no cyclic garbage), so the
-    collector's passes during a check would only traverse live trees: 2 s of a 26 s corpus run,
-    and more as the kept project modules grow the heap. After the file, the survivors (project
-    modules kept for import resolution) are frozen so that no later pass traverses them. Only
-    astroid, which the check asks about a few receivers, leaves cyclic garbage (its inference
-    contexts): after a file that used it, the youngest generation is collected first. (Collecting
-    it after every file traversed each file's new survivors once: 3% of a corpus run.) Outside a
-    batch run (flake8, the API) nothing changes.
-    """
-    if not _Batch.on or not gc.isenabled():
-        yield
-        return
-    builds = Inference.builds
-    gc.disable()
-    try:
-        yield
-    finally:
-        if Inference.builds != builds:
-            gc.collect(0)
-        gc.freeze()
-        gc.enable()
-
-
-@contextlib.contextmanager
-def host_file_gc() -> Iterator[None]:
-    """Outside a batch run (inside flake8, for an API caller): one file's check with the cyclic
-    collector paused, and no tree of it kept for the next file.
-
-    The host process's collector would otherwise traverse, on each of its full passes, every
-    project module kept for import resolution and every module astroid built: on the corpus
-    that doubled gclint's cost inside flake8. So the trees are dropped after each file
-    (`release_trees`: answers about imported names are kept, a new question about a module
-    parses it again), and so are astroid's modules of the project after a check that used it.
-    The collector is paused during the check (what it allocates is freed by reference counting)
-    and restored as it was. After a check that used astroid, which leaves cyclic garbage of its
-    inference, the heap is collected once. The host's heap is never frozen (`gc.freeze` would
-    keep the host's own cycles from ever being collected), and its thresholds, recursion limit
-    and ``sys.path`` are left as they were. A batch run (`batch_file_gc`) keeps its trees
-    instead, and freezes them.
-    """
-    if _Batch.on:
-        yield
-        return
-    builds = Inference.builds
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        release_trees()
-        forget_stamps()  # the next file's check sees the files as they are then
-        if Inference.builds != builds:
-            Inference.release_project_modules()
-            if enabled:
-                gc.collect()
-        if enabled:
-            gc.enable()
 
 
 def _check_tree_once(
@@ -412,33 +300,6 @@ def _run_rules(ctx: Context, rules: Sequence[type[Rule]] | None) -> tuple[list[D
     return result, recursed
 
 
-def _run_deep(work: Callable[[], list[Diagnostic]]) -> list[Diagnostic] | None:
-    """`work()` in a thread with a large stack and a high recursion limit; None if that fails."""
-    outcome: list[list[Diagnostic]] = []
-
-    def target() -> None:
-        # on failure, keep the first attempt's GCL000 rather than print a thread's traceback
-        with contextlib.suppress(BaseException):
-            outcome.append(work())
-
-    limit = sys.getrecursionlimit()
-    try:
-        previous = threading.stack_size(DEEP_STACK_SIZE)
-    except (ValueError, RuntimeError):  # a platform that cannot size thread stacks
-        return None
-    try:
-        thread = threading.Thread(target=target, name="gclint-deep", daemon=True)
-        sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
-        thread.start()
-        thread.join()
-    except RuntimeError:  # cannot start a thread (resource limits)
-        return None
-    finally:
-        threading.stack_size(previous)
-        sys.setrecursionlimit(limit)
-    return outcome[0] if outcome else None
-
-
 @dataclass
 class FileResult:
     """What checking one file produced: its diagnostics, and its decoded source if it had one."""
@@ -465,10 +326,10 @@ def _check_text(
     """`check_text`; with the file's `raw` bytes, a tree import resolution already parsed from
     the same bytes is used instead of parsing again (503 of 3,139 files on the corpus)."""
     tree = parsed_module(path, raw) if raw is not None else None
-    offer = tree is None and raw is not None and _Batch.on  # see `offer_checked`
+    offer = tree is None and raw is not None and hosting.current().batch  # see `offer_checked`
     if tree is None:
         try:
-            with relaxed_gc():
+            with hosting.relaxed_gc():
                 tree = parse(text, path)
         except SourceError as err:
             return [error_diagnostic(path, err.code, err.message, err.line, err.col)]

@@ -30,18 +30,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from gclint import __version__
-from gclint.analysis.inference import (
-    EXISTS,
-    Stamp,
-    current_digest,
-    digest_for,
-    recording,
-    stamp,
-)
+from gclint import __version__, hosting
+from gclint.analysis.imports import EXISTS, Stamp, current_digest, digest_for, recording, stamp
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
-from gclint.engine import batch_file_gc, check_file
+from gclint.engine import check_file
 from gclint.source import SourceError, SourceText, read_source
 
 CACHE_DIR = ".gclint_cache"
@@ -238,7 +231,7 @@ def _check_recorded(
     """The check, and each file it consulted with its stamp and (for a module it read for its
     statements, in this process) their digest. Without `record` (no cache to store them in),
     no digest is computed and the dependencies are empty."""
-    with batch_file_gc(), recording(digests=record) as consulted:
+    with hosting.current().running(), recording(digests=record) as consulted:
         result = _check_one(path, config, noqa, raw)
     if not record:
         return result, {}

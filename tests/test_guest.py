@@ -91,3 +91,47 @@ def test_a_host_with_its_collector_disabled_keeps_it_disabled(tmp_path: Path) ->
     assert isinstance(before, dict)
     assert before["enabled"] is False
     assert data["after"] == before
+
+
+def test_reset_forgets_every_cache(tmp_path: Path) -> None:
+    """`gclint.hosting.reset()` empties every cache gclint keeps, astroid's included."""
+    import astroid
+
+    from gclint import check_file, hosting
+    from gclint.analysis import acquisitions, imports, inference
+
+    for name, text in PROJECT.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    previous = hosting.use(hosting.BATCH)  # a batch run keeps what it learnt between files
+    try:
+        builds = inference.Inference.builds
+        check_file(str(tmp_path / "app" / "main.py"))
+        assert inference.Inference.builds > builds
+        kept = {
+            "modules": len(imports._MODULES),
+            "stamps": len(imports._STAMPS),
+            "imported types": len(acquisitions._IMPORTED_TYPES),
+            "astroid": len(astroid.MANAGER.astroid_cache),
+        }
+        assert all(kept.values()), kept
+        hosting.reset()
+        after = {
+            "modules": len(imports._MODULES),
+            "stamps": len(imports._STAMPS),
+            "imported types": len(acquisitions._IMPORTED_TYPES),
+            "foreign facts": len(acquisitions._FOREIGN_FACTS),
+            "packages": len(imports._PACKAGES),
+            "digests": len(imports._DIGESTS),
+        }
+        assert not any(after.values()), after
+        assert str(tmp_path) not in "".join(
+            getattr(m, "file", None) or "" for m in astroid.MANAGER.astroid_cache.values()
+        )
+    finally:
+        hosting.use(previous)
+        hosting.reset()
+        import gc
+
+        gc.unfreeze()

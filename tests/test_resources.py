@@ -551,13 +551,13 @@ def test_definitions_in_other_project_modules(tmp_path: Path, gclint: Runner) ->
 def test_a_host_process_forgets_what_astroid_built_of_the_project(tmp_path: Path) -> None:
     """In a host process (flake8, an API caller), a check that asked astroid leaves neither the
     project's directory on sys.path nor its modules in astroid's cache, and the collector as
-    it was (the survivors of the check are frozen: `gclint.engine.host_file_gc`)."""
+    it was (`gclint.hosting.Guest`)."""
     import gc
     import sys
 
     import astroid
 
-    from gclint.analysis import inference
+    from gclint.analysis import imports, inference
     from gclint.engine import check_file
 
     for name, text in PROJECT.items():
@@ -577,14 +577,14 @@ def test_a_host_process_forgets_what_astroid_built_of_the_project(tmp_path: Path
         assert gc.isenabled()
     finally:
         gc.unfreeze()
-        inference.release_caches()
+        imports.release_caches()
 
 
 def test_a_discarded_open_of_an_unknown_receiver_is_not_sent_to_astroid(tmp_path: Path) -> None:
     """``x.open(...)`` as a statement, `x` something names cannot type: an object opening
     itself (``pool.open()``), not a file opened and dropped; astroid (0.1-0.35 s per module
     on the corpus) is not asked. A discarded ``Path(...).open()`` is still reported."""
-    from gclint.analysis import inference
+    from gclint.analysis import imports, inference
     from gclint.engine import check_file
 
     for name, text in PROJECT.items():
@@ -606,7 +606,7 @@ def test_a_discarded_open_of_an_unknown_receiver_is_not_sent_to_astroid(tmp_path
         assert found == [("GCL102", 8)]  # only the Path, which names know
         assert inference.Inference.builds == builds
     finally:
-        inference.release_caches()
+        imports.release_caches()
 
 
 OWN_INSTANCES = """\

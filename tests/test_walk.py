@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from gclint.analysis import inference
+from gclint import hosting
+from gclint.analysis import imports, inference
 from gclint.analysis.flow import SCOPE_BOUNDARIES, same_expression
 from gclint.analysis.walk import (
     _layout_iterative,
@@ -28,7 +29,7 @@ from gclint.analysis.walk import (
     walk_shallow_typed,
     walk_typed,
 )
-from gclint.engine import _Batch, batch_file_gc, check_file
+from gclint.engine import check_file
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SAMPLE = sorted(p for p in STDLIB.glob("*.py"))[::7]  # ~30 real modules of every shape
@@ -113,7 +114,7 @@ def test_child_fields_read_from_the_node_signatures() -> None:
     "name", ["asyncio/base_events.py", "subprocess.py", "tempfile.py", "http/cookiejar.py"]
 )
 def test_a_check_leaves_no_tree_in_a_reference_cycle(name: str) -> None:
-    """No cyclic garbage at all when astroid is not asked (`batch_file_gc` relies on it: it
+    """No cyclic garbage at all when astroid is not asked (`hosting.Batch.running` relies on it: it
     collects only after a file that used astroid). cookiejar.py made 564 closures of
     ``ast.dump`` (each a cycle) before `same_expression`."""
     path = STDLIB / name
@@ -145,13 +146,13 @@ def test_a_check_leaves_no_tree_in_a_reference_cycle(name: str) -> None:
     assert garbage == 0
 
 
-def test_batch_file_gc_pauses_the_collector_and_puts_it_back() -> None:
+def test_a_batch_file_run_pauses_the_collector_and_puts_it_back() -> None:
     before = (gc.isenabled(), gc.get_threshold())
-    with batch_file_gc():  # not a batch run: nothing changes
+    with hosting.current().running():  # not a batch run: nothing changes
         assert gc.isenabled()
-    _Batch.on = True
+    previous = hosting.use(hosting.BATCH)
     try:
-        with batch_file_gc():
+        with hosting.current().running():
             assert not gc.isenabled()
             cycle: list[object] = []
             cycle.append(cycle)
@@ -159,7 +160,7 @@ def test_batch_file_gc_pauses_the_collector_and_puts_it_back() -> None:
         assert gc.isenabled()
         assert gc.get_count()[0] < 10  # the young generation was collected on the way out
     finally:
-        _Batch.on = False
+        hosting.use(previous)
         gc.unfreeze()
     assert (gc.isenabled(), gc.get_threshold()) == before
 
@@ -194,23 +195,23 @@ def test_a_module_parsed_for_an_import_is_checked_from_the_same_tree(
     (pkg / "__init__.py").write_text("")
     (pkg / "net.py").write_text(CLIENT)
     (pkg / "use.py").write_text(USES + "\n\ndef leak(p):\n    f = open(p)\n    return f.read()\n")
-    inference.release_caches()
+    imports.release_caches()
     fresh = [d.code for d in check_file(str(pkg / "net.py")).diagnostics]
-    inference.release_caches()
+    imports.release_caches()
 
-    monkeypatch.setattr(_Batch, "on", True)  # a batch run keeps trees across files
+    monkeypatch.setattr(hosting, "_current", [hosting.BATCH])  # a batch run keeps trees
     first = check_file(str(pkg / "use.py")).diagnostics
     assert [d.code for d in first] == ["GCL101", "GCL101"]  # the client, via net.py; the file
     raw = (pkg / "net.py").read_bytes()
-    shared = inference.parsed_module(str(pkg / "net.py"), raw)
+    shared = imports.parsed_module(str(pkg / "net.py"), raw)
     assert shared is not None
     assert [d.code for d in check_file(str(pkg / "net.py")).diagnostics] == fresh
 
     # other bytes at the same path are never answered from the kept tree
-    assert inference.parsed_module(str(pkg / "net.py"), raw + b"\n# edited\n") is None
+    assert imports.parsed_module(str(pkg / "net.py"), raw + b"\n# edited\n") is None
     monkeypatch.chdir(tmp_path)
-    assert inference.parsed_module("app/net.py", raw) is shared  # relative paths too
-    inference.release_caches()
+    assert imports.parsed_module("app/net.py", raw) is shared  # relative paths too
+    imports.release_caches()
 
 
 def test_same_expression_is_ast_dump_equality() -> None:
@@ -238,14 +239,14 @@ def test_a_host_process_keeps_no_tree_across_files(tmp_path: Path) -> None:
     (pkg / "__init__.py").write_text("")
     (pkg / "net.py").write_text(CLIENT)
     (pkg / "use.py").write_text(USES)
-    inference.release_caches()
+    imports.release_caches()
     before = (gc.isenabled(), gc.get_threshold())
     codes = [d.code for d in check_file(str(pkg / "use.py")).diagnostics]
     assert codes == ["GCL101"]  # the client, found through net.py
     assert (gc.isenabled(), gc.get_threshold()) == before
-    assert inference.parsed_module(str(pkg / "net.py"), (pkg / "net.py").read_bytes()) is None
-    assert not inference._MODULES
-    assert inference._resolve_definition.cache_info().currsize == 0
+    assert imports.parsed_module(str(pkg / "net.py"), (pkg / "net.py").read_bytes()) is None
+    assert not imports._MODULES
+    assert imports._resolve_definition.cache_info().currsize == 0
     assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == codes
     # an edit of the imported module between two checks is seen by the next one
     (pkg / "net.py").write_text(CLIENT.replace("self.sock.close()", "self.sock = None"))
@@ -257,7 +258,7 @@ def test_a_host_process_keeps_no_tree_across_files(tmp_path: Path) -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
-    inference.release_caches()
+    imports.release_caches()
 
 
 def test_a_batch_run_imports_a_module_it_just_checked_without_parsing_it_again(
@@ -269,28 +270,28 @@ def test_a_batch_run_imports_a_module_it_just_checked_without_parsing_it_again(
     (pkg / "net.py").write_text(CLIENT)
     (pkg / "use.py").write_text(USES)
     parsed: list[str] = []
-    real = inference._parse_quietly
+    real = imports._parse_quietly
 
     def counting(raw: bytes, path: str) -> ast.Module:
         parsed.append(os.path.basename(path))
         return real(raw, path)
 
-    monkeypatch.setattr(inference, "_parse_quietly", counting)
-    monkeypatch.setattr(_Batch, "on", True)
-    inference.release_caches()
+    monkeypatch.setattr(imports, "_parse_quietly", counting)
+    monkeypatch.setattr(hosting, "_current", [hosting.BATCH])
+    imports.release_caches()
     try:
         check_file(str(pkg / "net.py"))  # checked first, then imported by use.py
         assert [d.code for d in check_file(str(pkg / "use.py")).diagnostics] == ["GCL101"]
         assert parsed == []  # net.py's checked tree answered the import
         # other bytes at the same path are parsed again, never answered from the kept tree
-        inference.release_trees()
+        imports.release_trees()
         check_file(str(pkg / "net.py"))
         (pkg / "net.py").write_text(CLIENT + "\n\ndef helper():\n    return 1\n")
-        found = inference.resolve_definition(".net.helper", str(pkg))
+        found = imports.resolve_definition(".net.helper", str(pkg))
         assert found is not None
         assert parsed == ["net.py"]
     finally:
-        inference.release_caches()
+        imports.release_caches()
 
 
 def test_a_process_that_checks_one_file_makes_no_generated_layout() -> None:

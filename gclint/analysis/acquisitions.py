@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple, cast
 
+from gclint.analysis import memo
 from gclint.analysis.catalogue import (
     ALIASING_METHODS,
     BORROWERS,
@@ -41,19 +42,18 @@ from gclint.analysis.catalogue import (
 )
 from gclint.analysis.classes import self_name
 from gclint.analysis.flow import FUNCTION_TYPES, SCOPE_BOUNDARIES, walk_shallow, walk_shallow_of
-from gclint.analysis.inference import (
-    Inference,
+from gclint.analysis.imports import (
     Stamp,
     depend_on_all,
     import_base,
     is_project_import,
-    keeps_trees,
     module_name,
     project_package,
     recording,
     resolve_definition,
     unchanged,
 )
+from gclint.analysis.inference import Inference
 from gclint.analysis.ownership import Effect, Outcome, track
 from gclint.analysis.walk import children, walk, walk_typed
 
@@ -215,7 +215,8 @@ _IMPORTED_TYPES_MAX = 16_384
 _UNKNOWN = object()
 _FOREIGN_FACTS: dict[tuple[str, int, tuple[str, ...]], ResourceFacts] = {}
 _FOREIGN_FACTS_MAX = 128
-keeps_trees(_FOREIGN_FACTS.clear)
+memo.cache(_FOREIGN_FACTS.clear, trees=True)
+memo.cache(_IMPORTED_TYPES.clear)
 
 
 class ResourceFacts:
