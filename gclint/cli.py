@@ -218,6 +218,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         _overrides(args),
         config_path=Path(args.config) if args.config else None,
         isolated=args.isolated,
+        known=REGISTRY.rules.keys(),
     )
     stdin_raw = sys.stdin.buffer.read() if "-" in paths else None
     results = [

@@ -1,5 +1,7 @@
 """Configuration: ``[tool.gclint]`` in pyproject.toml, overridden by the command line.
 
+A leaf: the rule codes a configuration may name are passed in (`known`), never imported.
+
 Rule selection follows flake8 and ruff: a code runs when the longest prefix that selects it is
 longer than the longest prefix that ignores it (``select = ["GCL"]``, ``ignore = ["GCL4"]``,
 ``extend-select = ["GCL401"]`` runs GCL401 and no other GCL4xx rule).
@@ -10,8 +12,8 @@ from __future__ import annotations
 import fnmatch
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -87,11 +89,6 @@ class Config:
                 return True
         return False
 
-    def fingerprint(self) -> str:
-        """A stable text of everything that changes which diagnostics a file gets."""
-        parts = [f"{f.name}={getattr(self, f.name)!r}" for f in fields(self) if f.compare]
-        return ";".join(parts)
-
 
 def _longest_prefix(code: str, prefixes: Iterable[str]) -> int:
     best = 0
@@ -166,7 +163,9 @@ def load_pyproject(path: Path) -> dict[str, Any]:
     return table
 
 
-def config_from_table(table: Mapping[str, Any], source: str, root: str) -> Config:
+def config_from_table(
+    table: Mapping[str, Any], source: str, root: str, *, known: Collection[str]
+) -> Config:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key in _LIST_KEYS:
@@ -186,7 +185,7 @@ def config_from_table(table: Mapping[str, Any], source: str, root: str) -> Confi
             hint = ", ".join(KNOWN_KEYS)
             raise ConfigError(f"{source}: unknown key {key!r} in [tool.gclint] (known: {hint})")
     config = Config(root=root, source=source, **values)
-    validate_codes(config, where=source)
+    validate_codes(config, where=source, known=known)
     return config
 
 
@@ -217,14 +216,14 @@ def parse_per_file_ignores(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]
     return tuple((pattern, tuple(codes)) for pattern, codes in result)
 
 
-def validate_codes(config: Config, where: str) -> None:
-    from gclint.rules import REGISTRY  # the catalogue, loaded with every rule module
+def validate_codes(config: Config, where: str, *, known: Collection[str]) -> None:
+    """Every code or prefix the configuration names is a prefix of one of the `known` codes."""
 
     def check(codes: Sequence[str], option: str) -> None:
         for code in codes:
             if code.upper() == "ALL":
                 continue
-            if not REGISTRY.is_known_prefix(code.upper()):
+            if not any(k.startswith(code.upper()) for k in known):
                 raise ConfigError(f"{where}: unknown rule code or prefix {code!r} in {option}")
 
     for name in _CODE_KEYS:
@@ -238,6 +237,8 @@ def resolve_config(
     overrides: Mapping[str, Any],
     config_path: Path | None = None,
     isolated: bool = False,
+    *,
+    known: Collection[str],
 ) -> Config:
     """The effective configuration: the file's values, then command-line `overrides` on top."""
     if isolated:
@@ -250,7 +251,7 @@ def resolve_config(
             if not pyproject.is_file():
                 raise ConfigError(f"{pyproject}: configuration file not found")
             table = load_pyproject(pyproject)
-            base = config_from_table(table, str(pyproject), str(pyproject.parent))
+            base = config_from_table(table, str(pyproject), str(pyproject.parent), known=known)
     if not overrides:
         return base
     merged: dict[str, Any] = {}
@@ -260,5 +261,5 @@ def resolve_config(
         else:
             merged[key] = value
     config = replace(base, **merged)
-    validate_codes(config, where="command line")
+    validate_codes(config, where="command line", known=known)
     return config

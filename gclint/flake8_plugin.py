@@ -183,6 +183,7 @@ def _overrides(options: Any) -> dict[str, Any]:
 def _resolve(options: Any, overrides: dict[str, Any]) -> Config:
     """As ``gclint check`` does: the nearest ``[tool.gclint]`` from the first path given."""
     from gclint.config import resolve_config
+    from gclint.rules import REGISTRY
 
     paths = [str(p) for p in (getattr(options, "filenames", None) or [])] or ["."]
     stdin_name = getattr(options, "stdin_display_name", None)
@@ -192,7 +193,8 @@ def _resolve(options: Any, overrides: dict[str, Any]) -> Config:
         start = Path(paths[0])
     if not start.exists():
         start = Path.cwd()
-    return resolve_config(start, overrides, isolated=bool(getattr(options, "isolated", False)))
+    isolated = bool(getattr(options, "isolated", False))
+    return resolve_config(start, overrides, isolated=isolated, known=REGISTRY.rules.keys())
 
 
 def _excluded(config: Config, path: str) -> bool:

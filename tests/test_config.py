@@ -14,6 +14,9 @@ from gclint.config import (
     parse_per_file_ignores,
     resolve_config,
 )
+from gclint.rules import REGISTRY
+
+KNOWN = tuple(REGISTRY.rules)
 
 
 @pytest.mark.parametrize(
@@ -60,15 +63,16 @@ def test_table_values_and_errors(tmp_path: Path) -> None:
         },
         "pyproject.toml",
         str(tmp_path),
+        known=KNOWN,
     )
     assert config.select == ("GCL4",)
     assert config.extra_resource_factories == ("mypkg.db.connect",)
     with pytest.raises(ConfigError, match="unknown key 'selct'"):
-        config_from_table({"selct": ["GCL4"]}, "pyproject.toml", ".")
+        config_from_table({"selct": ["GCL4"]}, "pyproject.toml", ".", known=KNOWN)
     with pytest.raises(ConfigError, match="unknown rule code or prefix 'GCL999'"):
-        config_from_table({"ignore": ["GCL999"]}, "pyproject.toml", ".")
+        config_from_table({"ignore": ["GCL999"]}, "pyproject.toml", ".", known=KNOWN)
     with pytest.raises(ConfigError, match="list of strings"):
-        config_from_table({"select": [4]}, "pyproject.toml", ".")
+        config_from_table({"select": [4]}, "pyproject.toml", ".", known=KNOWN)
 
 
 def test_nearest_pyproject_with_table(tmp_path: Path) -> None:
@@ -78,11 +82,11 @@ def test_nearest_pyproject_with_table(tmp_path: Path) -> None:
     sub.mkdir(parents=True)
     (tmp_path / "pkg" / "pyproject.toml").write_text("[project]\nname = 'x'\n")  # no table
     assert find_pyproject(sub) == tmp_path / "pyproject.toml"
-    config = resolve_config(sub, {"extend_ignore": ("GCL403",)})
+    config = resolve_config(sub, {"extend_ignore": ("GCL403",)}, known=KNOWN)
     assert config.ignore == ("GCL402",)
     assert config.extend_ignore == ("GCL403",)
     assert config.root == str(tmp_path)
-    assert resolve_config(sub, {}, isolated=True).ignore == ()
+    assert resolve_config(sub, {}, isolated=True, known=KNOWN).ignore == ()
 
 
 def test_search_stops_at_repository_root(tmp_path: Path) -> None:
@@ -96,4 +100,4 @@ def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "pyproject.toml").write_text("[tool.gclint\nselect = \n")
     with pytest.raises(ConfigError, match="cannot read configuration"):
-        resolve_config(tmp_path, {}, config_path=tmp_path / "pyproject.toml")
+        resolve_config(tmp_path, {}, config_path=tmp_path / "pyproject.toml", known=KNOWN)
