@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar
 
-from gclint.analysis.scopes import SCOPE_TYPE_SET, Scopes
+from gclint.analysis.module import ModuleFacts
+from gclint.analysis.scopes import SCOPE_TYPE_SET
 from gclint.diagnostics import Diagnostic, Fix, Range
 
 if TYPE_CHECKING:
@@ -26,23 +27,20 @@ class Context:
     def __init__(
         self, tree: ast.Module, path: str, config: Config, text: str | None = None
     ) -> None:
+        self.module = ModuleFacts(tree, path, config, text)
         self.tree = tree
         self.text = text
         self.path = path
         self.config = config
-        self.scopes = Scopes(tree, text)
+        self.scopes = self.module.scopes
         self.ancestors: list[ast.AST] = []
         self.scope_stack: list[ast.AST] = []  # the scopes among `ancestors` (kept by the engine)
         self.diagnostics: list[Diagnostic] = []
-        self._shared: dict[object, object] = {}
         self._mentions: dict[tuple[str, ...], bool] = {}
 
-    def shared(self, factory: Callable[[Context], T]) -> T:
-        """One `factory(self)` per file, shared by every rule that asks for it."""
-        found = self._shared.get(factory)
-        if found is None:
-            found = self._shared[factory] = factory(self)
-        return cast(T, found)
+    def shared(self, factory: Callable[[ModuleFacts], T]) -> T:
+        """One `factory(module facts)` per file, shared by every rule that asks for it."""
+        return self.module.shared(factory)
 
     def release(self) -> None:
         """Drop what the file's check built once it is done.
@@ -52,7 +50,7 @@ class Context:
         instead of leaving it to the cyclic collector (which then traverses every tree still
         waiting: a third of a corpus run's time went there).
         """
-        self._shared.clear()
+        self.module.release()
         self._mentions.clear()
         self.ancestors.clear()
         self.scope_stack.clear()

@@ -644,8 +644,8 @@ def test_self_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
 
     from gclint.analysis.acquisitions import ResourceFacts
     from gclint.analysis.inference import Inference
+    from gclint.analysis.module import ModuleFacts
     from gclint.analysis.walk import indexed
-    from gclint.context import Context
 
     pkg = tmp_path / "pkg"
     pkg.mkdir()
@@ -654,7 +654,7 @@ def test_self_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
     path.write_text(OWN_INSTANCES)
     tree = ast.parse(OWN_INSTANCES)
     with indexed(tree):
-        facts = ResourceFacts(Context(tree, str(path), Config(), OWN_INSTANCES))
+        facts = ResourceFacts(ModuleFacts(tree, str(path), Config(), OWN_INSTANCES))
         inference = Inference(str(path))
         answers = {}
         for cls in tree.body:
@@ -729,15 +729,15 @@ def test_parameter_receivers_answered_as_astroid_would(tmp_path: Path) -> None:
 
     from gclint.analysis.acquisitions import ResourceFacts
     from gclint.analysis.inference import Inference
+    from gclint.analysis.module import ModuleFacts
     from gclint.analysis.walk import indexed
-    from gclint.context import Context
 
     path = tmp_path / "receivers.py"
     path.write_text(PARAMETER_RECEIVERS)
     tree = ast.parse(PARAMETER_RECEIVERS)
     shortcut: dict[str, bool] = {}
     with indexed(tree):
-        facts = ResourceFacts(Context(tree, str(path), Config(), PARAMETER_RECEIVERS))
+        facts = ResourceFacts(ModuleFacts(tree, str(path), Config(), PARAMETER_RECEIVERS))
         inference = Inference(str(path))
 
         def visit(chain: list[ast.AST]) -> None:

@@ -13,7 +13,7 @@ import keyword
 import os
 import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from gclint.analysis import memo
 from gclint.analysis.catalogue import (
@@ -54,11 +54,9 @@ from gclint.analysis.imports import (
     unchanged,
 )
 from gclint.analysis.inference import Inference
+from gclint.analysis.module import ModuleFacts
 from gclint.analysis.ownership import Effect, Outcome, track
 from gclint.analysis.walk import children, walk, walk_typed
-
-if TYPE_CHECKING:
-    from gclint.context import Context
 
 # Stands for "maybe a resource, astroid would have to say": judged as one, confirmed only if a
 # finding would follow.
@@ -222,16 +220,16 @@ memo.cache(_IMPORTED_TYPES.clear)
 class ResourceFacts:
     """What one module does with resources; rules share one instance through the context."""
 
-    def __init__(self, ctx: Context, nested: bool = False) -> None:
-        self.ctx = ctx
+    def __init__(self, module: ModuleFacts, nested: bool = False) -> None:
+        self.module = module
         # a module reached through an import is judged on its own names only (no astroid)
-        self.package = None if nested else project_package(ctx.path)
-        self.module_name = module_name(ctx.path)
-        self.directory = os.path.dirname(os.path.abspath(ctx.path))
+        self.package = None if nested else project_package(module.path)
+        self.module_name = module_name(module.path)
+        self.directory = os.path.dirname(os.path.abspath(module.path))
         self._inference: Inference | None = None
         extra = ResourceType("file", "resource", CLOSE, var="resource")
         self.extra: dict[str, ResourceType] = dict.fromkeys(
-            ctx.config.extra_resource_factories, extra
+            module.config.extra_resource_factories, extra
         )
         self._types: dict[int, ResourceType | None] = {}
         self._findings: dict[int, list[Finding]] = {}
@@ -287,7 +285,7 @@ class ResourceFacts:
         root = func.value
         while type(root) is ast.Attribute:
             root = root.value
-        return type(root) is not ast.Name or self.ctx.scopes.unimported(root.id)
+        return type(root) is not ast.Name or self.module.scopes.unimported(root.id)
 
     def _classify(
         self, expr: ast.AST, chain: Sequence[ast.AST], infer: bool = False
@@ -304,17 +302,17 @@ class ResourceFacts:
         if not isinstance(call, ast.Call):
             return None
         func = call.func
-        if isinstance(func, ast.Name) and self.ctx.scopes.plain_builtin(func.id):
+        if isinstance(func, ast.Name) and self.module.scopes.plain_builtin(func.id):
             builtin = f"builtins.{func.id}"
             if builtin not in FACTORIES and builtin not in self.extra:
                 return None  # ``len(x)``: whether a scope rebinds `len` or not, not a factory
-        qual = self.ctx.scopes.qualname(func, chain)
+        qual = self.module.scopes.qualname(func, chain)
         if qual is not None:
             rtype = FACTORIES.get(qual) or self.extra.get(qual)
             if (
                 rtype is None
                 and not awaited
-                and is_project_import(qual, self.ctx.path, self.package)
+                and is_project_import(qual, self.module.path, self.package)
             ):
                 return self._imported_type(qual)
             if rtype is None or (rtype.awaited and not awaited):
@@ -346,7 +344,7 @@ class ResourceFacts:
                     return FACTORIES["builtins.open"]
             return None
         if isinstance(func, ast.Name):
-            definition = self.ctx.scopes.local_definition(func.id, chain)
+            definition = self.module.scopes.local_definition(func.id, chain)
             if isinstance(definition, ast.ClassDef):
                 known = FACTORIES.get(f"{self.module_name}.{definition.name}")
                 local = known or self._class_type(definition, chain)  # catalogue's own class?
@@ -370,7 +368,7 @@ class ResourceFacts:
             return None
         if method.decorator_list or self_name(method) != expr.id:
             return None  # staticmethod/classmethod/property...: not plainly an instance
-        if self.ctx.scopes.info(method).counts.get(expr.id) != 1:
+        if self.module.scopes.info(method).counts.get(expr.id) != 1:
             return None  # rebound somewhere in the method (the parameter is the one binding)
         return f"{self.module_name}.{owner.name}"
 
@@ -397,12 +395,12 @@ class ResourceFacts:
         ):
             return False
         names = {a.arg for a in (*positional, *args.kwonlyargs, args.vararg, args.kwarg) if a}
-        return expr.id in names and self.ctx.scopes.info(func).counts.get(expr.id) == 1
+        return expr.id in names and self.module.scopes.info(func).counts.get(expr.id) == 1
 
     @property
     def inference(self) -> Inference:
         if self._inference is None:
-            self._inference = Inference(self.ctx.path)
+            self._inference = Inference(self.module.path)
         return self._inference
 
     def _imported_type(self, qual: str) -> ResourceType | None:
@@ -420,7 +418,7 @@ class ResourceFacts:
     def _imported_type_of(self, qual: str) -> ResourceType | None:
         directory = self.directory
         base, parts = import_base(qual, directory)  # same import from anywhere in the project
-        key = (".".join(parts), base, self.ctx.config.extra_resource_factories)
+        key = (".".join(parts), base, self.module.config.extra_resource_factories)
         known = _IMPORTED_TYPES.get(key)
         if known is not None and unchanged(known[1]):  # no file it came from was edited since
             depend_on_all(known[1])  # the files this answer came from
@@ -437,16 +435,14 @@ class ResourceFacts:
         definition = resolve_definition(qual, directory)
         if definition is None:
             return None
-        key = (definition.path, id(definition.tree), self.ctx.config.extra_resource_factories)
+        key = (definition.path, id(definition.tree), self.module.config.extra_resource_factories)
         foreign = _FOREIGN_FACTS.get(key)
-        if foreign is None or foreign.ctx.tree is not definition.tree:
-            from gclint.context import Context
-
+        if foreign is None or foreign.module.tree is not definition.tree:
             if len(_FOREIGN_FACTS) >= _FOREIGN_FACTS_MAX:
                 _FOREIGN_FACTS.clear()
-            ctx = Context(definition.tree, definition.path, self.ctx.config)
-            ctx.scopes.walrus = definition.walrus  # no ``:=``: bindings from statements only
-            foreign = _FOREIGN_FACTS[key] = ResourceFacts(ctx, nested=True)
+            module = ModuleFacts(definition.tree, definition.path, self.module.config)
+            module.scopes.walrus = definition.walrus  # no ``:=``: bindings from statements only
+            foreign = _FOREIGN_FACTS[key] = ResourceFacts(module, nested=True)
         chain = [definition.tree]
         foreign._busy += 1  # its recursion guards stand while these run
         try:
@@ -499,11 +495,11 @@ class ResourceFacts:
             return False
         if isinstance(expr, ast.Call):
             func = expr.func
-            if self.ctx.scopes.qualname(func, chain) in PATH_TYPES:
+            if self.module.scopes.qualname(func, chain) in PATH_TYPES:
                 return True
             if isinstance(func, ast.Attribute):
                 if func.attr in PATH_CLASSMETHODS:
-                    return self.ctx.scopes.qualname(func.value, chain) in PATH_TYPES
+                    return self.module.scopes.qualname(func.value, chain) in PATH_TYPES
                 if func.attr in PATH_METHODS:
                     return self.is_path(func.value, chain, depth + 1)
             return False
@@ -518,7 +514,8 @@ class ResourceFacts:
                     if arg.arg == expr.id:
                         ann = arg.annotation
                         return (
-                            ann is not None and self.ctx.scopes.qualname(ann, chain) in PATH_TYPES
+                            ann is not None
+                            and self.module.scopes.qualname(ann, chain) in PATH_TYPES
                         )
             values = self.assignments(scope).get(expr.id, [])
             return len(values) == 1 and self.is_path(values[0], chain, depth + 1)
@@ -545,11 +542,11 @@ class ResourceFacts:
         if result is None:
             for base in cls.bases:
                 inherited: ResourceType | None = None
-                qual = self.ctx.scopes.qualname(base, module_chain)
+                qual = self.module.scopes.qualname(base, module_chain)
                 if qual is not None and qual in FACTORIES and FACTORIES[qual].kind != "fd":
                     inherited = FACTORIES[qual]
                 elif isinstance(base, ast.Name) and base.id != cls.name:
-                    parent = self.ctx.scopes.local_definition(base.id, module_chain)
+                    parent = self.module.scopes.local_definition(base.id, module_chain)
                     if isinstance(parent, ast.ClassDef):
                         inherited = self._class_type(parent, module_chain)
                 if inherited is not None:
@@ -674,7 +671,7 @@ class ResourceFacts:
                 continue  # only a call (possibly awaited) acquires anything
             if skip is None:
                 if walk_typed(scope, _DECLARATIONS):  # (nested scopes' included: a superset)
-                    info = self.ctx.scopes.info(scope)
+                    info = self.module.scopes.info(scope)
                     skip = info.declared_global | info.declared_nonlocal
                 else:
                     skip = set()
@@ -702,7 +699,7 @@ class ResourceFacts:
         if self._global_uses is None:
             used: set[str] = set()
             # the outermost functions and classes hold every nested one
-            for node in walk_shallow_of(self.ctx.tree.body, SCOPE_BOUNDARIES):
+            for node in walk_shallow_of(self.module.tree.body, SCOPE_BOUNDARIES):
                 used.update(s.id for s in walk_typed(node, _NAMES) if isinstance(s, ast.Name))
             self._global_uses = used
         return self._global_uses
@@ -771,7 +768,7 @@ class ResourceFacts:
             if uses.with_unclosed and acq.rtype.kind == "connection":
                 return Finding("GCL105", uses.with_unclosed[0], where)
             if acq.rtype.kind == "process":
-                if is_detached(acq.call) and self.ctx.config.allow_detached_processes:
+                if is_detached(acq.call) and self.module.config.allow_detached_processes:
                     return None
                 return Finding("GCL108", acq.call, where)
             if not (outcome.released or outcome.handed_off):
@@ -947,10 +944,10 @@ class _Uses:
         ):
             return func.attr in self.release
         if self.acq.rtype.fd and call.args and isinstance(call.args[0], ast.Name):
-            qual = self.facts.ctx.scopes.qualname(func, self.chain)
+            qual = self.facts.module.scopes.qualname(func, self.chain)
             return qual == "os.close" and call.args[0].id == self.name
         if self.acq.rtype.kind == "process" and call.args and _is_pid_of(call.args[0], self.name):
-            return self.facts.ctx.scopes.qualname(func, self.chain) in PID_WAITS
+            return self.facts.module.scopes.qualname(func, self.chain) in PID_WAITS
         return False
 
     def effect(self, node: ast.AST, is_acquisition: bool) -> Effect:
@@ -1045,7 +1042,7 @@ class _Uses:
         func = call.func
         if isinstance(func, ast.Attribute) and func.attr in OWNERSHIP_METHODS:
             return Effect.HANDOFF
-        qual = self.facts.ctx.scopes.qualname(func, self.chain)
+        qual = self.facts.module.scopes.qualname(func, self.chain)
         if qual is not None:
             if qual in OWNERSHIP_TAKERS:
                 return Effect.HANDOFF

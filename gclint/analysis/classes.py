@@ -27,7 +27,7 @@ from gclint.analysis.flow import FUNCTION_TYPES
 from gclint.analysis.walk import walk, walk_typed
 
 if TYPE_CHECKING:
-    from gclint.context import Context
+    from gclint.analysis.module import ModuleFacts
 
 WEAK_FACTORIES = frozenset(
     {"weakref.ref", "weakref.proxy", "weakref.WeakMethod", "weakref.finalize"}
@@ -140,11 +140,11 @@ def self_name(func: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
 class ClassModel:
     """The classes of one module, built once per file and shared by the GCL2xx/GCL3xx rules."""
 
-    def __init__(self, ctx: Context) -> None:
-        self.ctx = ctx
+    def __init__(self, module: ModuleFacts) -> None:
+        self.module = module
         self.classes: dict[int, ClassInfo] = {}
         self._by_name: dict[str, ClassInfo] = {}
-        for node in walk_typed(ctx.tree, (ast.ClassDef,)):
+        for node in walk_typed(module.tree, (ast.ClassDef,)):
             if isinstance(node, ast.ClassDef):
                 info = self._skeleton(node)
                 self.classes[id(node)] = info
@@ -268,7 +268,7 @@ class ClassModel:
         closures: dict[str, ast.AST] | None = None,
     ) -> tuple[Kind | None, str]:
         """What a value stored on ``self`` refers back to (see the module docstring)."""
-        chain = [self.ctx.tree]
+        chain = [self.module.tree]
         if isinstance(value, ast.Name) and value.id == me:
             return Kind.SELF, me
         if isinstance(value, ast.Name) and closures and value.id in closures:
@@ -284,7 +284,7 @@ class ClassModel:
         if isinstance(value, ast.Lambda) and _captures(value, me):
             return Kind.BOUND, "lambda"
         if isinstance(value, ast.Call):
-            qual = self.ctx.scopes.qualname(value.func, chain)
+            qual = self.module.scopes.qualname(value.func, chain)
             if qual in WEAK_FACTORIES:
                 return Kind.WEAK, qual
             if qual in PARTIAL and value.args:
