@@ -98,7 +98,7 @@ def test_reset_forgets_every_cache(tmp_path: Path) -> None:
     import astroid
 
     from gclint import check_file, hosting
-    from gclint.analysis import acquisitions, imports, inference
+    from gclint.analysis import classify, imports, inference
 
     for name, text in PROJECT.items():
         path = tmp_path / name
@@ -112,7 +112,7 @@ def test_reset_forgets_every_cache(tmp_path: Path) -> None:
         kept = {
             "modules": len(imports._MODULES),
             "stamps": len(imports._STAMPS),
-            "imported types": len(acquisitions._IMPORTED_TYPES),
+            "imported types": len(classify._IMPORTED_TYPES),
             "astroid": len(astroid.MANAGER.astroid_cache),
         }
         assert all(kept.values()), kept
@@ -120,8 +120,8 @@ def test_reset_forgets_every_cache(tmp_path: Path) -> None:
         after = {
             "modules": len(imports._MODULES),
             "stamps": len(imports._STAMPS),
-            "imported types": len(acquisitions._IMPORTED_TYPES),
-            "foreign facts": len(acquisitions._FOREIGN_FACTS),
+            "imported types": len(classify._IMPORTED_TYPES),
+            "foreign facts": len(classify._FOREIGN_FACTS),
             "packages": len(imports._PACKAGES),
             "digests": len(imports._DIGESTS),
         }

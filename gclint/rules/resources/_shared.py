@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
-from gclint.analysis.acquisitions import ResourceFacts
 from gclint.registry import Rule
-
-if TYPE_CHECKING:
-    pass
-
+from gclint.rules.resources._lifetime import Lifetimes
 
 WITH_DOCS = "https://docs.python.org/3/reference/compound_stmts.html#the-with-statement"
 
@@ -19,10 +14,10 @@ class ScopeFindings(Rule):
     """Reports this rule's findings from the shared per-scope resource analysis."""
 
     def _emit(self, scope: ast.AST) -> None:
-        facts = self.ctx.shared(ResourceFacts)
-        found = facts.found_in(scope)  # the first of these rules to leave a scope computes them
+        lifetimes = self.ctx.shared(Lifetimes)
+        found = lifetimes.found_in(scope)  # the first of these rules to leave a scope computes them
         if found is None:
-            found = facts.findings(scope, self.ctx.scope_chain(scope))
+            found = lifetimes.findings(scope, self.ctx.scope_chain(scope))
         for finding in found:
             if finding.code == self.code:
                 self.report(finding.node, **finding.fmt)

@@ -11,6 +11,7 @@ from gclint.analysis.flow import (
 )
 from gclint.diagnostics import FixSafety
 from gclint.registry import Example, Rule, Truth, register
+from gclint.rules.resources._lifetime import Lifetimes
 
 if TYPE_CHECKING:
     pass
@@ -30,27 +31,6 @@ class ContextManagerDoesNotClose(Rule):
     leaves the connection open. Code that reads like "the block closes the connection" keeps
     it, and its file handle or server session, until garbage collection (with a
     `ResourceWarning` on Python 3.13+).
-
-    ## Example
-    ```python
-    import sqlite3
-
-
-    def add_user(path, name):
-        with sqlite3.connect(path) as conn:
-            conn.execute("insert into users values (?)", (name,))
-    ```
-
-    ## Use instead
-    ```python
-    import contextlib
-    import sqlite3
-
-
-    def add_user(path, name):
-        with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-            conn.execute("insert into users values (?)", (name,))
-    ```
 
     ## Fix safety
     `--fix` rewrites the `with` to `with contextlib.closing(connect(...)) as conn, conn:`,
@@ -153,6 +133,34 @@ class ContextManagerDoesNotClose(Rule):
             static_only="needs a PostgreSQL server; psycopg2's Connection.__exit__ is documented "
             "not to close the connection",
         ),
+        Example(
+            """
+            import sqlite3
+
+
+            def add_user(path, name):
+                with sqlite3.connect(path) as conn:
+                    conn.execute("insert into users values (?)", (name,))
+            """,
+            expect=((5, 10),),
+            trigger="""
+            import contextlib
+
+            with contextlib.closing(sqlite3.connect("users.db")) as db, db:
+                db.execute("create table users(name text)")
+            add_user("users.db", "ada")
+            """,
+            fixed="""
+            import contextlib
+            import sqlite3
+
+
+            def add_user(path, name):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("insert into users values (?)", (name,))
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -194,6 +202,23 @@ class ContextManagerDoesNotClose(Rule):
                     conn.execute("insert into users values (%s)", (name,))
             """,
             static_only="needs a PostgreSQL server; psycopg 3 closes the connection on exit",
+        ),
+        Example(
+            """
+            import contextlib
+            import sqlite3
+
+
+            def add_user(path, name):
+                with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+                    conn.execute("insert into users values (?)", (name,))
+            """,
+            trigger="""
+            with contextlib.closing(sqlite3.connect("users.db")) as db, db:
+                db.execute("create table users(name text)")
+            add_user("users.db", "ada")
+            """,
+            doc=True,
         ),
     )
     truth = Truth(
@@ -251,10 +276,10 @@ class ContextManagerDoesNotClose(Rule):
         self._emit(node)
 
     def _emit(self, scope: ast.AST) -> None:
-        facts = self.ctx.shared(ResourceFacts)
-        found = facts.found_in(scope)  # the first of these rules to leave a scope computes them
+        lifetimes = self.ctx.shared(Lifetimes)
+        found = lifetimes.found_in(scope)  # the first of these rules to leave a scope: computed
         if found is None:
-            found = facts.findings(scope, self.ctx.scope_chain(scope))
+            found = lifetimes.findings(scope, self.ctx.scope_chain(scope))
         for finding in found:
             if finding.code == self.code:
                 fmt = dict(finding.fmt)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from gclint.analysis.acquisitions import PROVISIONAL, ResourceFacts
+from gclint.analysis.acquisitions import ResourceFacts
 from gclint.analysis.catalogue import BORROWERS, OWNERSHIP_METHODS, OWNERSHIP_TAKERS
+from gclint.analysis.classify import PROVISIONAL
 from gclint.analysis.flow import (
     FUNCTION_TYPES,
 )
@@ -37,21 +38,6 @@ class ResourceInExpression(Rule):
     Nothing ever closes the resource. CPython closes it when its reference count drops, with a
     `ResourceWarning`; PyPy closes it at some later garbage collection; and if an exception
     keeps the frame alive (a stored traceback), it stays open until that is gone.
-
-    ## Example
-    ```python
-    def size_of(path):
-        return len(open(path).read())
-    ```
-
-    ## Use instead
-    ```python
-    from pathlib import Path
-
-
-    def size_of(path):
-        return len(Path(path).read_text())
-    ```
 
     ## Fix safety
     The fix is safe: it hoists the resource into a `with` statement around the statement that
@@ -114,6 +100,7 @@ class ResourceInExpression(Rule):
                 with open(path) as f:
                     return len(f.read())
             """,
+            doc=True,
         ),
         Example(
             """
@@ -208,6 +195,7 @@ class ResourceInExpression(Rule):
             Path("a.txt").write_text("alpha")
             size_of("a.txt")
             """,
+            doc=True,
         ),
         Example(
             """
