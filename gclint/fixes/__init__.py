@@ -4,6 +4,10 @@ A rule's fix is the module beside the rule named ``<rule module>_fix.py`` (see `
 defining ``fix(wrapper, diagnostic, unsafe) -> libcst.Module``; its safety and title are the
 rule's `fix_safety` and `fix_title`, declared once, on the rule. Importing this package never
 imports libcst: `load()` imports the fix modules when the engine first needs them.
+
+The toolkit: `site` (where the diagnostic's code is, and facts about it), `edit` (rewriting the
+module), `imports` (adding an import), `with_block` (the ``with`` rewrite of GCL101/GCL103);
+`base` is the contract, `engine` applies and checks fixes, `writing` saves the files.
 """
 
 from __future__ import annotations

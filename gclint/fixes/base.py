@@ -13,10 +13,11 @@ rule; `gclint.fixes.load()` imports it into `FIXERS` with the rule's safety and 
 once, on the rule). `Rule.fix_implemented` says whether that file exists, without importing it
 (checking never imports libcst).
 
-Shared helpers: `gclint.fixes.imports.ensure_import(module, "contextlib")` adds an import only
-when needed, in the file's style (call it on the module you built); `gclint.fixes.blocks` finds
-the diagnostic's node (`find_node`), its statement and block (`statement_site`), and wraps
-statements in a ``with`` keeping comments and blank lines (`wrap_in_with`).
+Shared helpers: `gclint.fixes.site.Site` finds the diagnostic's node (`Site.node_at`), its
+statement, block and scope, and what names refer to; `gclint.fixes.edit` rewrites the module
+(`replace_statement`, `wrap_in_with`, `wrap_in_try`...) keeping comments and blank lines;
+`gclint.fixes.imports.ensure_import(module, "contextlib")` adds an import only when needed, in
+the file's style (call it on the module you built).
 
 Contract notes: the engine passes the fixer a module parsed from LF or CRLF text (a file with
 lone CR newlines is translated to LF and back around the fixer); `unsafe` is True only under

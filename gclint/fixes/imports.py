@@ -21,14 +21,7 @@ from __future__ import annotations
 import libcst as cst
 
 from gclint.fixes.base import FixSkipped
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
+from gclint.fixes.site import dotted
 
 
 def _imports(stmt: cst.CSTNode) -> list[cst.Import | cst.ImportFrom]:
@@ -49,7 +42,7 @@ def _plain_import(stmt: cst.CSTNode) -> str | None:
     names = found[0].names
     if len(names) != 1 or names[0].asname is not None:
         return None
-    return _dotted(names[0].name)
+    return dotted(names[0].name)
 
 
 class _Bindings(cst.CSTVisitor):
@@ -63,12 +56,12 @@ class _Bindings(cst.CSTVisitor):
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:
-            dotted = _dotted(alias.name)
+            imported = dotted(alias.name) or ""
             if alias.asname is not None:
                 target = alias.asname.name
                 if isinstance(target, cst.Name) and target.value == self.name:
                     self.other = True
-            elif dotted == self.name or dotted.startswith(self.name + "."):
+            elif imported == self.name or imported.startswith(self.name + "."):
                 self.plain_import = True
         return False
 
@@ -76,13 +69,13 @@ class _Bindings(cst.CSTVisitor):
         if isinstance(node.names, cst.ImportStar):
             self.other = True  # anything may come in
             return False
-        module = _dotted(node.module) if node.module is not None else ""
+        module = (dotted(node.module) or "") if node.module is not None else ""
         for alias in node.names:
             bound = alias.asname.name if alias.asname is not None else alias.name
             if isinstance(bound, cst.Name) and bound.value == self.name:
                 self.other = True
             if alias.asname is None and module and node.relative == ():
-                self.from_imports.add(f"{module}.{_dotted(alias.name)}")
+                self.from_imports.add(f"{module}.{dotted(alias.name)}")
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -121,8 +114,8 @@ def from_import_available(module: cst.Module, package: str, name: str) -> bool:
         and not isinstance(imp.names, cst.ImportStar)
         and imp.module is not None
         and not imp.relative
-        and _dotted(imp.module) == package
-        and any(a.asname is None and _dotted(a.name) == name for a in imp.names)
+        and dotted(imp.module) == package
+        and any(a.asname is None and dotted(a.name) == name for a in imp.names)
         for stmt in module.body
         for imp in _imports(stmt)
     ):
@@ -144,7 +137,7 @@ class _CallOnlyUses(cst.CSTVisitor):
             self.called.add(id(node.func))
 
     def visit_Import(self, node: cst.Import) -> bool:
-        if any(a.asname is not None and _dotted(a.asname.name) == self.name for a in node.names):
+        if any(a.asname is not None and dotted(a.asname.name) == self.name for a in node.names):
             self.ok = False
         return False
 
@@ -152,9 +145,9 @@ class _CallOnlyUses(cst.CSTVisitor):
         if isinstance(node.names, cst.ImportStar):
             self.ok = False
             return False
-        module = _dotted(node.module) if node.module is not None else ""
+        module = (dotted(node.module) or "") if node.module is not None else ""
         for alias in node.names:
-            bound = _dotted(alias.asname.name if alias.asname is not None else alias.name)
+            bound = dotted(alias.asname.name if alias.asname is not None else alias.name)
             if bound == self.name and (module != self.package or alias.asname is not None):
                 self.ok = False
         return False
@@ -231,7 +224,7 @@ def ensure_import(module: cst.Module, name: str) -> cst.Module:
 def _is_future(stmt: cst.CSTNode) -> bool:
     found = _imports(stmt)
     return bool(found) and all(
-        isinstance(i, cst.ImportFrom) and i.module is not None and _dotted(i.module) == "__future__"
+        isinstance(i, cst.ImportFrom) and i.module is not None and dotted(i.module) == "__future__"
         for i in found
     )
 

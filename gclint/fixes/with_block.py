@@ -35,17 +35,9 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.blocks import (
-    Meta,
-    Site,
-    dotted,
-    enclosing_scope,
-    find_node,
-    name_uses,
-    statement_site,
-    wrap_in_with,
-)
-from gclint.fixes.imports import ensure_import, from_import_available
+from gclint.fixes.edit import contextlib_call, wrap_in_with
+from gclint.fixes.imports import ensure_import
+from gclint.fixes.site import Place, Site, dotted, name_uses
 
 # Factories whose result is its own context manager, and whose __exit__ closes it (so that
 # ``with f(...) as x:`` is ``x = f(...); try: ... finally: x.close()``).
@@ -191,8 +183,8 @@ class Plan:
     remove: int | None  # index of the trailing close() (== stop), or None
 
 
-def resource_name(site: Site, call: cst.Call) -> str:
-    stmt = site.line.body[0]
+def resource_name(place: Place[cst.SimpleStatementLine], call: cst.Call) -> str:
+    stmt = place.stmt.body[0]
     if not (
         isinstance(stmt, cst.Assign)
         and len(stmt.targets) == 1
@@ -225,10 +217,10 @@ def is_close_of(stmt: cst.BaseStatement, name: str, item: Item | None = None) ->
     )
 
 
-def plan_block(site: Site, name: str, item: Item | None = None) -> Plan:
+def plan_block(place: Place[cst.SimpleStatementLine], name: str, item: Item | None = None) -> Plan:
     """Which statements after the acquisition the ``with`` must cover."""
-    body = site.body
-    users = [i for i in range(site.index + 1, len(body)) if name_uses(body[i], {name})]
+    body = place.body
+    users = [i for i in range(place.index + 1, len(body)) if name_uses(body[i], {name})]
     if not users:
         raise FixSkipped(f"'{name}' is not used after it is acquired in its block")
     last = users[-1]
@@ -240,8 +232,8 @@ def plan_block(site: Site, name: str, item: Item | None = None) -> Plan:
 class Scan(cst.CSTVisitor):
     """Classifies the uses of the tracked names inside the covered statements."""
 
-    def __init__(self, meta: Meta, resource: str) -> None:
-        self.meta = meta
+    def __init__(self, site: Site, resource: str) -> None:
+        self.site = site
         self.resource = resource
         self.tracked = {resource}
         self.closes = 0
@@ -256,19 +248,16 @@ class Scan(cst.CSTVisitor):
                 return
         raise FixSkipped(f"too many values are made from '{self.resource}'")
 
-    def _line(self, node: cst.CSTNode) -> int:
-        return self.meta.line(node)
-
     def _use(self, use: cst.Name) -> None:
         name = use.value
-        where = f"line {self._line(use)}"
-        for ancestor in self.meta.ancestors(use):
+        where = f"line {self.site.line(use)}"
+        for ancestor in self.site.ancestors(use):
             if isinstance(ancestor, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
                 raise FixSkipped(f"'{name}' is used in a nested function or class ({where})")
             if isinstance(ancestor, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 break
-        parent = self.meta.parent(use)
-        if binds(self.meta, use):
+        parent = self.site.parent(use)
+        if binds(self.site, use):
             if name == self.resource:
                 raise FixSkipped(f"'{name}' is rebound or deleted ({where})")
             return  # a value made from the resource, (re)bound: its uses are what matter
@@ -285,42 +274,42 @@ class Scan(cst.CSTVisitor):
         if (
             isinstance(small, cst.Assign)
             and all(isinstance(t.target, cst.Name) for t in small.targets)
-            and inside(self.meta, use, small.value)
+            and self.site.inside(use, small.value)
         ):
             self.tracked.update(
                 t.target.value for t in small.targets if isinstance(t.target, cst.Name)
             )
             return
-        if isinstance(small, cst.With) and any(inside(self.meta, use, i.item) for i in small.items):
+        if isinstance(small, cst.With) and any(self.site.inside(use, i.item) for i in small.items):
             # ``with conn.cursor() as cur:``: what the item binds is made from the resource
             for with_item in small.items:
                 if with_item.asname is not None:
-                    self.tracked.update(n.value for n in name_uses(with_item.asname, {"*"}, True))
+                    self.tracked.update(n.value for n in name_uses(with_item.asname))
             return
-        if isinstance(small, (cst.If, cst.While)) and inside(self.meta, use, small.test):
+        if isinstance(small, (cst.If, cst.While)) and self.site.inside(use, small.test):
             return  # a test: its value is consumed
         if isinstance(small, (cst.Return, cst.Expr)):
             raise FixSkipped(f"'{name}' (or a value that holds it) leaves the block ({where})")
         raise FixSkipped(f"'{name}' is used in a way the fix cannot follow ({where})")
 
     def _data_use(self, use: cst.Name, parent: cst.CSTNode | None) -> bool:
-        meta = self.meta
+        site = self.site
         if isinstance(parent, cst.Attribute) and parent.value is use:
-            grand = meta.parent(parent)
+            grand = site.parent(parent)
             if isinstance(grand, cst.Call) and grand.func is parent:
                 return parent.attr.value in DATA_METHODS
             return parent.attr.value in DATA_ATTRIBUTES
         if isinstance(parent, cst.Arg) and parent.value is use:
-            call = meta.parent(parent)
+            call = site.parent(parent)
             if isinstance(call, cst.Call):
-                return bool(meta.qualnames(call) & DATA_FUNCTIONS)
+                return bool(site.qualified_names(call) & DATA_FUNCTIONS)
         if isinstance(parent, cst.For) and parent.iter is use:
             return True
         return isinstance(parent, cst.CompFor) and parent.iter is use
 
     def _small_statement(self, use: cst.Name) -> cst.CSTNode | None:
         previous: cst.CSTNode = use
-        for ancestor in self.meta.ancestors(use):
+        for ancestor in self.site.ancestors(use):
             if isinstance(ancestor, cst.BaseSmallStatement):
                 return ancestor
             if isinstance(ancestor, cst.BaseCompoundStatement):
@@ -343,13 +332,10 @@ def call_func(expr: cst.Expr) -> cst.BaseExpression:
     return value.func if isinstance(value, cst.Call) else value
 
 
-def inside(meta: Meta, node: cst.CSTNode, container: cst.CSTNode) -> bool:
-    return node is container or any(a is container for a in meta.ancestors(node))
-
-
-def binds(meta: Meta, use: cst.Name) -> bool:
+def binds(site: Site, use: cst.Name) -> bool:
+    """Whether `use` is bound (assigned, a loop or ``as`` target, deleted, declared...)."""
     node: cst.CSTNode = use
-    for parent in meta.ancestors(use):
+    for parent in site.ancestors(use):
         if isinstance(parent, (cst.Tuple, cst.List, cst.StarredElement, cst.Element)):
             node = parent
             continue
@@ -375,21 +361,21 @@ def scope_uses(scope: cst.FunctionDef | cst.Module, names: set[str]) -> list[cst
     return [*name_uses(scope.params, names), *name_uses(scope.body, names)]
 
 
-def with_item_for(meta: Meta, call: cst.Call) -> Item:
+def with_item_for(site: Site, call: cst.Call) -> Item:
     """The ``with`` item for the acquisition (see `Item`)."""
-    names = meta.qualnames(call.func)
+    names = site.qualified_names(call.func)
     if len(names) == 1 and names <= WITH_CLOSES:
         return Item(call)
     if len(names) == 1 and names <= ASYNC_WITH_CLOSES.keys():
         return Item(call, asynchronous=True, close=ASYNC_WITH_CLOSES[min(names)])
     label = dotted(call.func) or "the call"
-    methods = local_class_methods(meta.module, call)
+    methods = local_class_methods(site.module, call)
     closer = methods.get("close")
     if closer is not None and closer.asynchronous is None:
-        return wrapped(meta, call, "closing", Item(call))
+        return wrapped(site, call, "closing", Item(call))
     aclose = methods.get("aclose")
     if aclose is not None and aclose.asynchronous is not None:
-        return wrapped(meta, call, "aclosing", Item(call, asynchronous=True, close="aclose"))
+        return wrapped(site, call, "aclosing", Item(call, asynchronous=True, close="aclose"))
     if closer is not None:
         raise FixSkipped(
             f"'{label}.close()' is a coroutine: contextlib.closing() would not await it"
@@ -400,16 +386,10 @@ def with_item_for(meta: Meta, call: cst.Call) -> Item:
     )
 
 
-def wrapped(meta: Meta, call: cst.Call, wrapper: str, item: Item) -> Item:
+def wrapped(site: Site, call: cst.Call, wrapper: str, item: Item) -> Item:
     """`item` with its call in ``contextlib.closing(...)``/``aclosing(...)``."""
-    if from_import_available(meta.module, "contextlib", wrapper):
-        return dataclasses.replace(
-            item, expr=cst.Call(func=cst.Name(wrapper), args=[cst.Arg(call)])
-        )
-    func = cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name(wrapper))
-    return dataclasses.replace(
-        item, expr=cst.Call(func=func, args=[cst.Arg(call)]), needs="contextlib"
-    )
+    expr, needs_import = contextlib_call(site.module, wrapper, call)
+    return dataclasses.replace(item, expr=expr, needs="contextlib" if needs_import else item.needs)
 
 
 def local_class_methods(module: cst.Module, call: cst.Call) -> dict[str, cst.FunctionDef]:
@@ -427,13 +407,13 @@ def local_class_methods(module: cst.Module, call: cst.Call) -> dict[str, cst.Fun
 
 
 def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
-    meta = Meta(wrapper)
-    call = find_node(meta, diagnostic, cst.Call)
-    site = statement_site(meta, call)
-    name = resource_name(site, call)
-    scope = enclosing_scope(meta, site.line)
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, cst.Call, exact=False)
+    place = site.statement_line_of(call)
+    name = resource_name(place, call)
+    scope = site.function_scope_of(place.stmt)
     try:
-        known: Item | None = with_item_for(meta, call)
+        known: Item | None = with_item_for(site, call)
         unknown = None
     except FixSkipped as exc:  # said after the reasons about the block, as it always was
         known, unknown = None, exc
@@ -441,25 +421,25 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
         raise FixSkipped(
             "'async with' needs an 'async def', and the resource is acquired outside one"
         )
-    plan = plan_block(site, name, known)
-    covered = list(site.body[site.index + 1 : plan.stop])
+    plan = plan_block(place, name, known)
+    covered = list(place.body[place.index + 1 : plan.stop])
     for use in scope_uses(scope, {name}):
-        if inside(meta, use, site.line) or any(inside(meta, use, s) for s in covered):
+        if site.inside(use, place.stmt) or any(site.inside(use, s) for s in covered):
             continue
-        if plan.remove is not None and inside(meta, use, site.body[plan.remove]):
+        if plan.remove is not None and site.inside(use, place.body[plan.remove]):
             continue
         raise FixSkipped(
             f"'{name}' is also used outside the statements the 'with' would cover "
-            f"(line {meta.line(use)})"
+            f"(line {site.line(use)})"
         )
-    scan = Scan(meta, name)
+    scan = Scan(site, name)
     scan.check(covered)
     for tracked in scan.tracked - {name}:
         for use in scope_uses(scope, {tracked}):
-            if not any(inside(meta, use, s) for s in covered):
+            if not any(site.inside(use, s) for s in covered):
                 raise FixSkipped(
                     f"'{tracked}', made from '{name}', is used after the 'with' block "
-                    f"(line {meta.line(use)})"
+                    f"(line {site.line(use)})"
                 )
     if unknown is not None:
         raise unknown
@@ -469,8 +449,8 @@ def rewrite(wrapper: MetadataWrapper, diagnostic: Diagnostic) -> cst.Module:
         raise FixSkipped(f"'{name}' is also closed inside the block (closing twice)")
     with_item = cst.WithItem(item=item.expr, asname=cst.AsName(name=cst.Name(name)))
     module = wrap_in_with(
-        meta,
         site,
+        place,
         [with_item],
         stop=plan.stop,
         remove=plan.remove,

@@ -18,14 +18,13 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.sites import (
+from gclint.fixes.edit import replace_block_body, without_blank_lines, wrap_in_try
+from gclint.fixes.site import (
+    NESTED_SCOPES,
     Site,
     check_no_introspection,
-    in_nested_scope,
-    indented,
-    leading_lines,
+    name_uses,
     only_statement,
-    variable_refs,
 )
 
 
@@ -54,12 +53,12 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
     if _declared_outside(function, name):
         raise FixSkipped(f"'{name}' is declared global or nonlocal")
     check_no_introspection(site, function, f"'{name}' deleted")
-    block = site.block_of(stmt)
-    body = list(block.body)
-    index = next(i for i, s in enumerate(body) if s is stmt)
+    place = site.place_of(stmt)
+    body = list(place.body)
+    index = place.index
     rest = body[index + 1 :]
     _check_references(site, function, node, rest, name)
-    using = [i for i, s in enumerate(rest) if variable_refs(s, name)]
+    using = [i for i, s in enumerate(rest) if name_uses(s, {name})]
     if not using:
         raise FixSkipped(f"nothing uses '{name}' after it is bound")
     last = using[-1]
@@ -76,7 +75,7 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
     after = rest[last + 1 :]
     new_region = _protect(region, final)
     new_body = [*body[: index + 1], *new_region, *after]
-    return site.replace_block_body(block, new_body)
+    return replace_block_body(site, place.block, new_body)
 
 
 def _declared_outside(function: cst.FunctionDef, name: str) -> bool:
@@ -113,35 +112,20 @@ def _check_references(
     """Every use of `name` in the function is in `rest` (the statements after the binding, in
     its block), and none runs later than its statement (a closure, a generator)."""
     target = assign.targets[0].target
-    allowed = {id(n) for s in rest for n in variable_refs(s, name)}
+    allowed = {id(n) for s in rest for n in name_uses(s, {name})}
     allowed.add(id(target))
-    for ref in variable_refs(function.body, name):
+    for ref in name_uses(function.body, {name}):
         if id(ref) not in allowed:
             raise FixSkipped(f"'{name}' is also used outside the statements that follow it")
-        if ref is not target and in_nested_scope(site, ref, function):
-            owner = next(a for a in site.ancestors(ref) if _is_scope(a))
+        if ref is not target and site.in_nested_scope(ref, function):
+            owner = next(a for a in site.ancestors(ref) if isinstance(a, NESTED_SCOPES))
             if not isinstance(owner, (cst.ListComp, cst.SetComp, cst.DictComp)):
                 raise FixSkipped(
                     f"'{name}' is used in a nested function, lambda or generator, which may "
                     "run after it is deleted"
                 )
-    if variable_refs(assign.value, name):
+    if name_uses(assign.value, {name}):
         raise FixSkipped(f"'{name}' is used to compute itself")
-
-
-def _is_scope(node: cst.CSTNode) -> bool:
-    return isinstance(
-        node,
-        (
-            cst.FunctionDef,
-            cst.ClassDef,
-            cst.Lambda,
-            cst.GeneratorExp,
-            cst.ListComp,
-            cst.SetComp,
-            cst.DictComp,
-        ),
-    )
 
 
 def _is_del_of(stmt: cst.BaseStatement, name: str) -> bool:
@@ -165,7 +149,7 @@ class _Deletes(cst.CSTVisitor):
         self.found = False
 
     def visit_Del(self, node: cst.Del) -> None:
-        self.found |= bool(variable_refs(node.target, self.name))
+        self.found |= bool(name_uses(node.target, {self.name}))
 
 
 def _exits(stmts: Sequence[cst.BaseStatement]) -> bool:
@@ -213,26 +197,6 @@ def _protect(
         and not _exits(only.finalbody.body.body)
     ):
         block = only.finalbody.body
-        extended = block.with_changes(body=[*block.body, _without_blank_lines(final)])
+        extended = block.with_changes(body=[*block.body, without_blank_lines(final)])
         return [only.with_changes(finalbody=only.finalbody.with_changes(body=extended))]
-    # blank lines before the region stay above ``try:``; comments stay on their statement
-    first = region[0]
-    lines = list(leading_lines(first))
-    blank = 0
-    while blank < len(lines) and lines[blank].comment is None:
-        blank += 1
-    inner = [first.with_changes(leading_lines=lines[blank:]), *region[1:]]
-    return [
-        cst.Try(
-            body=indented(inner),
-            finalbody=cst.Finally(body=indented([_without_blank_lines(final)])),
-            leading_lines=lines[:blank],
-        )
-    ]
-
-
-def _without_blank_lines(stmt: cst.BaseStatement) -> cst.BaseStatement:
-    """`stmt` keeping the comments above it, not the blank lines."""
-    return stmt.with_changes(
-        leading_lines=[x for x in leading_lines(stmt) if x.comment is not None]
-    )
+    return [wrap_in_try(region, final)]

@@ -36,7 +36,7 @@ from libcst.metadata import MetadataWrapper
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.imports import ensure_import
-from gclint.fixes.sites import Site, dotted, only_statement
+from gclint.fixes.site import Site, dotted, only_statement
 
 CONTAINER_STORES = frozenset({"append", "add", "insert", "appendleft"})
 

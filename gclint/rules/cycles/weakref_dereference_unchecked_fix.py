@@ -22,18 +22,16 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.sites import (
+from gclint.fixes.edit import indented, is_none_check, leading_lines, replace_statement
+from gclint.fixes.site import (
     NESTED_SCOPES,
     Site,
     dotted,
     evaluation_step,
     fresh_name,
-    indented,
     is_inert,
-    is_none_check,
-    leading_lines,
+    name_uses,
     only_statement,
-    variable_refs,
 )
 
 REF_WORDS = frozenset({"ref", "r", "wr", "weakref", "weak", "wref"})
@@ -43,8 +41,7 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
     if not unsafe:
         raise FixSkipped("unsafe fix: needs --unsafe-fixes")
     site = Site(wrapper)
-    call = site.node_at(diagnostic.range, (cst.Call,))
-    assert isinstance(call, cst.Call)
+    call = site.node_at(diagnostic.range, cst.Call)
     key = dotted(call.func)
     if key is None or call.args:
         raise FixSkipped("not a plain weak reference call 'r()'")
@@ -153,7 +150,7 @@ def _check_key_stable(node: cst.CSTNode, key: str, derefs: Sequence[cst.Call]) -
             if dotted(target) == key or dotted(target) == head:
                 raise FixSkipped(f"'{key}' is assigned where the referent would be reused")
         return
-    uses = variable_refs(node, key)
+    uses = name_uses(node, {key})
     if len(uses) != len(derefs):
         raise FixSkipped(f"'{key}' is used otherwise where the referent would be reused")
 
@@ -202,16 +199,12 @@ def _bind_before_if(site: Site, guard: cst.If, key: str) -> cst.Module:
     _check_key_stable(guard.test, key, _derefs([guard.test], key))
     _check_key_stable(guard.body, key, _derefs([guard.body], key))
     name = _referent_name(site, function, key)
-    new_test = _replace_all(guard.test, [d for d in derefs if _inside(site, d, guard.test)], name)
-    new_body = _replace_all(guard.body, [d for d in derefs if _inside(site, d, guard.body)], name)
+    new_test = _replace_all(guard.test, [d for d in derefs if site.inside(d, guard.test)], name)
+    new_body = _replace_all(guard.body, [d for d in derefs if site.inside(d, guard.body)], name)
     assert isinstance(new_test, cst.BaseExpression)
     assert isinstance(new_body, cst.BaseSuite)
     new_if = guard.with_changes(test=new_test, body=new_body, leading_lines=())
-    return site.replace_statement(guard, [_bind(name, key, guard.leading_lines), new_if])
-
-
-def _inside(site: Site, node: cst.CSTNode, root: cst.CSTNode) -> bool:
-    return node is root or any(a is root for a in site.ancestors(node))
+    return replace_statement(site, guard, [_bind(name, key, guard.leading_lines), new_if])
 
 
 STATEMENTS = (cst.Expr, cst.Assign, cst.AugAssign, cst.Return)
@@ -239,7 +232,7 @@ def _bind_before_statement(site: Site, call: cst.Call, key: str) -> cst.Module:
     top, before = _statement_part(small, call, site)
     derefs = _derefs([small], key)
     for found in derefs:
-        if not _inside(site, found, top):
+        if not site.inside(found, top):
             raise FixSkipped(f"'{key}()' is also dereferenced elsewhere in the statement")
         _check_evaluated_first(site, found, top, before)
     _check_key_stable(small, key, derefs)
@@ -261,9 +254,9 @@ def _bind_before_statement(site: Site, call: cst.Call, key: str) -> cst.Module:
             ),
             body=indented([cst.SimpleStatementLine(body=[cst.Return(value=cst.Name("None"))])]),
         )
-        return site.replace_statement(stmt, [bind, bail, inner])
+        return replace_statement(site, stmt, [bind, bail, inner])
     checked = cst.If(test=is_none_check(name), body=indented([inner]))
-    return site.replace_statement(stmt, [bind, checked])
+    return replace_statement(site, stmt, [bind, checked])
 
 
 def _statement_part(
@@ -275,14 +268,14 @@ def _statement_part(
             raise FixSkipped("internal: an empty return")
         return small.value, []
     if isinstance(small, cst.AugAssign):
-        if _inside(site, call, small.target):
+        if site.inside(call, small.target):
             return small.target, []
         raise FixSkipped(
             "the value is used: decide what the target should be when the referent is gone"
         )
     assert isinstance(small, cst.Assign)
     for index, target in enumerate(small.targets):
-        if _inside(site, call, target.target):
+        if site.inside(call, target.target):
             return target.target, [small.value, *(t.target for t in small.targets[:index])]
     raise FixSkipped("the value is stored: decide what it should be when the referent is gone")
 

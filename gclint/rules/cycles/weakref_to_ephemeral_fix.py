@@ -15,17 +15,12 @@ from libcst.metadata import MetadataWrapper
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.imports import ensure_import, from_import_available, name_is_free
-from gclint.fixes.sites import (
-    Site,
-    dotted,
-    only_statement,
-)
+from gclint.fixes.site import Site, dotted, only_statement
 
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
-    call = site.node_at(diagnostic.range, (cst.Call,))
-    assert isinstance(call, cst.Call)
+    call = site.node_at(diagnostic.range, cst.Call)
     names = site.imported_names(call.func)
     if "weakref.proxy" in names:
         raise FixSkipped("a weak proxy of a bound method has no fix: WeakMethod is not a proxy")

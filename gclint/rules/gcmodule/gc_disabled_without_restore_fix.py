@@ -32,16 +32,15 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.blocks import EarlyExits
-from gclint.fixes.sites import Site, indented, is_inert, leading_lines, names_in, only_statement
+from gclint.fixes.edit import indented, replace_block_body, without_blank_lines, wrap_in_try
+from gclint.fixes.site import EarlyExits, Site, is_inert, names_in, only_statement
 
 GC_CALLS = frozenset({"gc.disable", "gc.enable", "gc.set_threshold"})
 
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
-    call = site.node_at(diagnostic.range, (cst.Call,))
-    assert isinstance(call, cst.Call)
+    call = site.node_at(diagnostic.range, cst.Call)
     kind = _kind(site, call)
     if kind not in ("disable", "pause"):
         raise FixSkipped("the reported call does not turn the collector off")
@@ -53,9 +52,9 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
         raise FixSkipped("the disable shares its line with other code")
     if not isinstance(site.scope_of(stmt), cst.FunctionDef):
         raise FixSkipped("not in a function")
-    block = site.block_of(stmt)
-    body = list(block.body)
-    index = next(i for i, s in enumerate(body) if s is stmt)
+    place = site.place_of(stmt)
+    body = list(place.body)
+    index = place.index
     undo = "enable" if kind == "disable" else "thresholds"
     found = next((i for i in range(index + 1, len(body)) if _is_restore(site, body[i], undo)), None)
     if found is None:
@@ -68,25 +67,15 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
     if not between:
         raise FixSkipped("nothing runs between the disable and the restore")
     _check_between(site, between, restore)
-    moved = restore.with_changes(
-        leading_lines=[x for x in leading_lines(restore) if x.comment is not None]
-    )
     only = between[0] if len(between) == 1 else None
     if isinstance(only, (cst.Try, cst.TryStar)) and only.finalbody is None:
         # ``try: ... except ...:`` alone in between: its own ``finally:`` covers the same
+        moved = without_blank_lines(restore)
         extended = only.with_changes(finalbody=cst.Finally(body=indented([moved])))
-        return site.replace_block_body(block, [*body[: found - 1], extended, *body[found + 1 :]])
-    first = between[0]
-    lines = list(leading_lines(first))
-    blank = 0
-    while blank < len(lines) and lines[blank].comment is None:
-        blank += 1
-    wrapped = cst.Try(
-        body=indented([first.with_changes(leading_lines=lines[blank:]), *between[1:]]),
-        finalbody=cst.Finally(body=indented([moved])),
-        leading_lines=lines[:blank],
-    )
-    return site.replace_block_body(block, [*body[: index + 1], wrapped, *body[found + 1 :]])
+        new_body = [*body[: found - 1], extended, *body[found + 1 :]]
+    else:
+        new_body = [*body[: index + 1], wrap_in_try(between, restore), *body[found + 1 :]]
+    return replace_block_body(site, place.block, new_body)
 
 
 def _kind(site: Site, call: cst.Call) -> str | None:

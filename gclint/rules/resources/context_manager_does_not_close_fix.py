@@ -16,63 +16,56 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.blocks import Meta, comment_lines, enclosing_scope, find_node, merge_leading
+from gclint.fixes.edit import comment_lines, contextlib_call, merge_leading, replace_block_body
 from gclint.fixes.imports import ensure_import, from_import_available
-from gclint.fixes.with_block import Scan, inside, scope_uses
-
-
-def _closing(meta: Meta, call: cst.BaseExpression) -> tuple[cst.Call, bool]:
-    """``closing(call)`` or ``contextlib.closing(call)``, and whether the import is needed."""
-    if from_import_available(meta.module, "contextlib", "closing"):
-        return cst.Call(func=cst.Name("closing"), args=[cst.Arg(call)]), False
-    func = cst.Attribute(value=cst.Name("contextlib"), attr=cst.Name("closing"))
-    return cst.Call(func=func, args=[cst.Arg(call)]), True
+from gclint.fixes.site import Site
+from gclint.fixes.with_block import Scan, scope_uses
 
 
 def _check_uses(
-    meta: Meta, with_node: cst.With, name: str, allowed: tuple[cst.CSTNode, ...]
+    site: Site, with_node: cst.With, name: str, allowed: tuple[cst.CSTNode, ...]
 ) -> None:
-    scope = enclosing_scope(meta, with_node)
+    scope = site.function_scope_of(with_node)
     for use in scope_uses(scope, {name}):
-        if inside(meta, use, with_node.body) or any(inside(meta, use, a) for a in allowed):
+        if site.inside(use, with_node.body) or any(site.inside(use, a) for a in allowed):
             continue
-        raise FixSkipped(f"'{name}' is used outside the 'with' block (line {meta.line(use)})")
-    scan = Scan(meta, name)
+        raise FixSkipped(f"'{name}' is used outside the 'with' block (line {site.line(use)})")
+    scan = Scan(site, name)
     scan.check(list(with_node.body.body) if isinstance(with_node.body, cst.IndentedBlock) else [])
     if not isinstance(with_node.body, cst.IndentedBlock):
         raise FixSkipped("the 'with' block is on one line")
     for tracked in scan.tracked - {name}:
         for use in scope_uses(scope, {tracked}):
-            if not inside(meta, use, with_node.body):
+            if not site.inside(use, with_node.body):
                 raise FixSkipped(
                     f"'{tracked}', made from '{name}', is used after the 'with' block "
-                    f"(line {meta.line(use)})"
+                    f"(line {site.line(use)})"
                 )
     if scan.closes:
         raise FixSkipped(f"'{name}' is closed inside the block already")
 
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
-    meta = Meta(wrapper)
+    site = Site(wrapper)
     try:
-        call: cst.CSTNode = find_node(meta, diagnostic, cst.Call)
+        call: cst.CSTNode = site.node_at(diagnostic.range, cst.Call, exact=False)
     except FixSkipped:
-        call = find_node(meta, diagnostic, cst.Name)
-    item = meta.parent(call)
-    with_node = meta.parent(item) if item is not None else None
+        call = site.node_at(diagnostic.range, cst.Name, exact=False)
+    item = site.parent(call)
+    with_node = site.parent(item) if item is not None else None
     if not (isinstance(item, cst.WithItem) and isinstance(with_node, cst.With)):
         raise FixSkipped("the connection is not a 'with' item")
     if with_node.asynchronous is not None:
         raise FixSkipped("'async with' is not rewritten")
     if isinstance(call, cst.Call):
-        new = _rewrite_call_item(meta, with_node, item, call)
+        new = _rewrite_call_item(site, with_node, item, call)
     else:
-        new = _rewrite_name_item(meta, with_node, item, call)
-    return ensure_import(new, "contextlib") if _needs_import(new, meta) else new
+        new = _rewrite_name_item(site, with_node, item, call)
+    return ensure_import(new, "contextlib") if _needs_import(new, site) else new
 
 
-def _needs_import(new: cst.Module, meta: Meta) -> bool:
-    return not from_import_available(meta.module, "contextlib", "closing")
+def _needs_import(new: cst.Module, site: Site) -> bool:
+    return not from_import_available(site.module, "contextlib", "closing")
 
 
 def _items(item: cst.WithItem, closing: cst.Call, name: str) -> tuple[cst.WithItem, cst.WithItem]:
@@ -94,28 +87,26 @@ def _replace_item(
 
 
 def _rewrite_call_item(
-    meta: Meta, with_node: cst.With, item: cst.WithItem, call: cst.Call
+    site: Site, with_node: cst.With, item: cst.WithItem, call: cst.Call
 ) -> cst.Module:
     if item.asname is None or not isinstance(item.asname.name, cst.Name):
         raise FixSkipped("the connection is not bound to a name ('with ... as conn:')")
     name = item.asname.name.value
-    _check_uses(meta, with_node, name, (item,))
-    closing, _ = _closing(meta, call)
+    _check_uses(site, with_node, name, (item,))
+    closing, _ = contextlib_call(site.module, "closing", call)
     new_with = _replace_item(with_node, item, _items(item, closing, name))
-    return cst.ensure_type(meta.module.deep_replace(with_node, new_with), cst.Module)
+    return cst.ensure_type(site.module.deep_replace(with_node, new_with), cst.Module)
 
 
 def _rewrite_name_item(
-    meta: Meta, with_node: cst.With, item: cst.WithItem, name_node: cst.CSTNode
+    site: Site, with_node: cst.With, item: cst.WithItem, name_node: cst.CSTNode
 ) -> cst.Module:
     if not isinstance(name_node, cst.Name) or item.item is not name_node or item.asname:
         raise FixSkipped("the connection is not a plain 'with conn:' item")
     name = name_node.value
-    owner = meta.parent(with_node)
-    if not isinstance(owner, (cst.IndentedBlock, cst.Module)):
-        raise FixSkipped("the 'with' statement is not in a block")
-    body = list(owner.body)
-    index = next(i for i, s in enumerate(body) if s is with_node)
+    place = site.place_of(with_node)
+    body = list(place.body)
+    index = place.index
     previous = body[index - 1] if index else None
     if not (
         isinstance(previous, cst.SimpleStatementLine)
@@ -131,14 +122,11 @@ def _rewrite_name_item(
             "(a connection made elsewhere is not this block's to close)"
         )
     acquisition = previous.body[0].value
-    _check_uses(meta, with_node, name, (previous, item))
-    closing, _ = _closing(meta, acquisition)
+    _check_uses(site, with_node, name, (previous, item))
+    closing, _ = contextlib_call(site.module, "closing", acquisition)
     new_with = _replace_item(with_node, item, _items(item, closing, name))
     new_with = new_with.with_changes(
         leading_lines=merge_leading(comment_lines(previous), new_with.leading_lines)
     )
     body[index - 1 : index + 1] = [new_with]
-    new_owner = owner.with_changes(body=body)
-    if isinstance(owner, cst.Module):
-        return cst.ensure_type(new_owner, cst.Module)
-    return cst.ensure_type(meta.module.deep_replace(owner, new_owner), cst.Module)
+    return replace_block_body(site, place.block, body)

@@ -34,14 +34,8 @@ from libcst.metadata import MetadataWrapper
 from gclint.analysis.catalogue import CLEANUP_METHODS
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.sites import (
-    Site,
-    indented,
-    is_none_check,
-    leading_lines,
-    only_statement,
-    variable_refs,
-)
+from gclint.fixes.edit import indented, is_none_check, leading_lines, replace_statement
+from gclint.fixes.site import Site, name_uses, only_statement
 
 NAME_ERRORS = frozenset({"NameError", "UnboundLocalError", "Exception"})
 
@@ -51,7 +45,7 @@ TRY_TYPES = (cst.Try, cst.TryStar)
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
-    call = site.node_at(diagnostic.range, (cst.Call,))
+    call = site.node_at(diagnostic.range, cst.Call)
     assign = site.parent(call)
     if isinstance(assign, cst.Await):
         assign = site.parent(assign)
@@ -113,17 +107,17 @@ def _uses(stmt: cst.BaseStatement, name: str) -> bool:
     if (
         isinstance(small, cst.Assign)
         and all(isinstance(t.target, cst.Name) for t in small.targets)
-        and not variable_refs(small.value, name)
+        and not name_uses(small.value, {name})
     ):
         return False
-    return bool(variable_refs(stmt, name))
+    return bool(name_uses(stmt, {name}))
 
 
 def _guarded(stmt: cst.BaseStatement, name: str) -> bool:
     """``if conn is not None:`` / ``if conn:`` (any test naming it), or a ``try`` that catches
     the NameError."""
     if isinstance(stmt, cst.If):
-        return bool(variable_refs(stmt.test, name))
+        return bool(name_uses(stmt.test, {name}))
     if isinstance(stmt, TRY_TYPES):
         return any(_catches_name_error(h) for h in stmt.handlers)
     return False
@@ -172,7 +166,7 @@ def _move_out(site: Site, try_node: cst.Try, stmt: cst.BaseStatement) -> cst.Mod
     assert isinstance(try_node.body, cst.IndentedBlock)
     new_try = try_node.with_changes(body=try_node.body.with_changes(body=body), leading_lines=())
     acquisition = stmt.with_changes(leading_lines=[*try_node.leading_lines, *leading_lines(stmt)])
-    return site.replace_statement(try_node, [acquisition, new_try])
+    return replace_statement(site, try_node, [acquisition, new_try])
 
 
 def _guard(
@@ -198,7 +192,7 @@ def _guard(
         body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=cst.Name("None"))],
         leading_lines=try_node.leading_lines,
     )
-    return site.replace_statement(try_node, [bind, new_try])
+    return replace_statement(site, try_node, [bind, new_try])
 
 
 def _guarded_body(body: Sequence[cst.BaseStatement], name: str) -> list[cst.BaseStatement]:

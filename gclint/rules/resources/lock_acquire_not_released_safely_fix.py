@@ -15,7 +15,8 @@ from libcst.metadata import MetadataWrapper
 
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.blocks import EarlyExits, Meta, find_node, statement_site, wrap_in_with
+from gclint.fixes.edit import wrap_in_with
+from gclint.fixes.site import EarlyExits, Site
 
 
 class _Mentions(cst.CSTVisitor):
@@ -66,19 +67,19 @@ def _lock_call(stmt: cst.BaseStatement, method: str) -> tuple[cst.BaseExpression
 
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
-    meta = Meta(wrapper)
-    call = find_node(meta, diagnostic, cst.Call)
+    site = Site(wrapper)
+    call = site.node_at(diagnostic.range, cst.Call, exact=False)
     if call.args:
         raise FixSkipped("acquire() has arguments (a timeout or blocking=False can fail)")
-    site = statement_site(meta, call)
-    found = _lock_call(site.line, "acquire")
+    place = site.statement_line_of(call)
+    found = _lock_call(place.stmt, "acquire")
     if found is None:
         raise FixSkipped("the acquire() is not a statement of its own")
     receiver, awaited = found
-    module = meta.module
+    module = site.module
     lock = module.code_for_node(receiver)
-    body = site.body
-    users = [i for i in range(site.index + 1, len(body)) if mentions(module, body[i], lock)]
+    body = place.body
+    users = [i for i in range(place.index + 1, len(body)) if mentions(module, body[i], lock)]
     if not users:
         raise FixSkipped(f"'{lock}' is not released in the same block")
     last = users[-1]
@@ -86,9 +87,9 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
     if release is None or release[1]:
         raise FixSkipped(f"the last use of '{lock}' in the block is not '{lock}.release()'")
     if len(users) > 1:
-        line = meta.line(body[users[0]])
+        line = site.line(body[users[0]])
         raise FixSkipped(f"'{lock}' is used between acquire() and release() (line {line})")
-    for stmt in body[site.index + 1 : last]:
+    for stmt in body[place.index + 1 : last]:
         exits = EarlyExits()
         stmt.visit(exits)
         if exits.found is not None:
@@ -97,4 +98,4 @@ def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.M
                 "('with' would release it)"
             )
     item = cst.WithItem(item=receiver)
-    return wrap_in_with(meta, site, [item], stop=last, remove=last, asynchronous=awaited)
+    return wrap_in_with(site, place, [item], stop=last, remove=last, asynchronous=awaited)

@@ -43,15 +43,8 @@ from libcst.metadata import MetadataWrapper
 from gclint.analysis.catalogue import FACTORIES
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
-from gclint.fixes.sites import (
-    Site,
-    dotted,
-    evaluation_step,
-    fresh_name,
-    indented,
-    is_inert,
-    only_statement,
-)
+from gclint.fixes.edit import indented, replace_statement
+from gclint.fixes.site import Site, dotted, evaluation_step, fresh_name, is_inert, only_statement
 
 # factories whose ``with factory(...) as name`` closes the object and binds the object itself
 # (TemporaryDirectory binds its path; sqlite3/psycopg2 connections only commit; network
@@ -232,8 +225,7 @@ WRITE_MODE_CHARS = frozenset("wax+")
 
 def fix(wrapper: MetadataWrapper, diagnostic: Diagnostic, unsafe: bool) -> cst.Module:
     site = Site(wrapper)
-    call = site.node_at(diagnostic.range, (cst.Call,))
-    assert isinstance(call, cst.Call)
+    call = site.node_at(diagnostic.range, cst.Call)
     var = _variable_name(site, call)
     use, kind = _use(site, call)
     if kind == "for":
@@ -396,7 +388,7 @@ def _hoist_for(site: Site, call: cst.Call, loop: cst.For, var: str) -> cst.Modul
     hoisted = _with(call, name, [inner.with_changes(leading_lines=())]).with_changes(
         leading_lines=loop.leading_lines
     )
-    return site.replace_statement(loop, [hoisted])
+    return replace_statement(site, loop, [hoisted])
 
 
 HEADER_KEYWORDS: dict[type[cst.CSTNode], str] = {
@@ -469,11 +461,11 @@ def _hoist_statement(
         hoisted = hoisted.with_changes(
             body=hoisted.body.with_changes(header=stmt.trailing_whitespace)
         )
-        return site.replace_statement(stmt, [hoisted])
+        return replace_statement(site, stmt, [hoisted])
     name = fresh_name(site, scope, [var])
     inner = stmt.deep_replace(call, cst.Name(name))
     assert isinstance(inner, cst.SimpleStatementLine)
     hoisted = _with(call, name, [inner.with_changes(leading_lines=())]).with_changes(
         leading_lines=stmt.leading_lines
     )
-    return site.replace_statement(stmt, [hoisted])
+    return replace_statement(site, stmt, [hoisted])

@@ -1,16 +1,20 @@
-"""Finding a diagnostic's site in a libcst tree, and the facts the statement-level fixers need.
+"""Where a diagnostic's code is in a libcst tree, and the facts fixers ask about it.
 
-Shared by the fixers of GCL102, GCL104, GCL304, GCL305, GCL306 and GCL401:
-
-- `Site`: the module of a `MetadataWrapper` with its positions, parents and qualified names;
-  `Site.node_at(range, types)` is the node a diagnostic names (same start and end);
-- `Site.statement_of`, `Site.block_of`, `Site.scope_of`: where a node sits;
-- `Site.replace_statement`: one statement of a block replaced by several;
+- `Site`: the module of a `MetadataWrapper` with its positions, parents and qualified names
+  (resolved once). `Site.node_at` finds the node a diagnostic names; `statement_of`,
+  `small_statement_of`, `block_of`, `place_of`, `statement_line_of`, `scope_of` and
+  `function_scope_of` tell where a node sits; `imported_names`/`qualified_names` what a name
+  refers to. Anything a fixer cannot locate or accept raises `FixSkipped`.
+- `Place`: a statement, the block whose body lists it, and its index there.
 - `evaluation_step`: which sibling expressions Python evaluates before and after a child, and
   whether the child is evaluated at all on every path (``a or b``: ``b`` is not);
-- `is_inert`: expressions whose evaluation can neither fail in a way that matters nor have an
-  effect (names, dotted names, literals), so moving them is safe;
-- `fresh_name`: a name no code of the scope (or module) uses.
+  `is_inert`: expressions that moving earlier or later cannot change (names, dotted names,
+  literals).
+- Names: `name_uses` (the variable uses and bindings of some names), `names_in` (every
+  identifier), `fresh_name`, `check_no_introspection`, `dotted`; `only_statement`;
+  `EarlyExits` (a ``return``/``yield``/``break``/``continue`` leaving some code).
+
+Rewriting the module is `gclint.fixes.edit`'s job.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from __future__ import annotations
 import builtins
 import keyword
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import libcst as cst
 from libcst.metadata import (
@@ -33,7 +39,9 @@ from libcst.metadata import (
 from gclint.diagnostics import Range
 from gclint.fixes.base import FixSkipped
 
-SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Module)
+N = TypeVar("N", bound=cst.CSTNode)
+S = TypeVar("S", bound=cst.BaseStatement)
+
 NESTED_SCOPES = (
     cst.FunctionDef,
     cst.ClassDef,
@@ -43,6 +51,19 @@ NESTED_SCOPES = (
     cst.SetComp,
     cst.DictComp,
 )
+
+
+@dataclass(frozen=True)
+class Place(Generic[S]):
+    """A statement, the block whose body lists it, and its index in that body."""
+
+    stmt: S
+    block: cst.IndentedBlock | cst.Module
+    index: int
+
+    @property
+    def body(self) -> Sequence[cst.BaseStatement]:
+        return self.block.body
 
 
 class Site:
@@ -55,14 +76,23 @@ class Site:
         self.parents = wrapper.resolve(ParentNodeProvider)
         self._qualified: Mapping[cst.CSTNode, Collection[QualifiedName]] | None = None
 
-    # -- where things are ------------------------------------------------------------------------
+    # -- the diagnostic's node -------------------------------------------------------------------
 
-    def node_at(self, rng: Range, types: tuple[type[cst.CSTNode], ...]) -> cst.CSTNode:
-        """The node of one of `types` spanning exactly the diagnostic's range."""
+    def node_at(self, rng: Range, kind: type[N] | tuple[type[N], ...], *, exact: bool = True) -> N:
+        """The first node of `kind` spanning exactly the diagnostic's range, or, when not
+        `exact`, the first one starting where it starts (the innermost such node)."""
         for node, code_range in self.positions.items():
-            if isinstance(node, types) and _same(code_range, rng):
+            if isinstance(node, kind) and _matches(code_range, rng, exact):
                 return node
-        raise FixSkipped("the reported code was not found in the file (it changed?)")
+        if exact:
+            raise FixSkipped("the reported code was not found in the file (it changed?)")
+        raise FixSkipped("cannot locate the reported code")
+
+    def line(self, node: cst.CSTNode) -> int:
+        """The line (1-based) where `node` starts."""
+        return self.positions[node].start.line
+
+    # -- where things are ------------------------------------------------------------------------
 
     def parent(self, node: cst.CSTNode) -> cst.CSTNode | None:
         return self.parents.get(node)
@@ -72,6 +102,20 @@ class Site:
         while current is not None:
             yield current
             current = self.parents.get(current)
+
+    def inside(self, node: cst.CSTNode, container: cst.CSTNode) -> bool:
+        """Whether `node` is `container` or one of its descendants."""
+        return node is container or any(a is container for a in self.ancestors(node))
+
+    def in_nested_scope(self, node: cst.CSTNode, within: cst.CSTNode) -> bool:
+        """Whether `node` is inside a function, class, lambda or comprehension nested in
+        `within`."""
+        for ancestor in self.ancestors(node):
+            if ancestor is within:
+                return False
+            if isinstance(ancestor, NESTED_SCOPES):
+                return True
+        return False
 
     def path_up(self, node: cst.CSTNode, top: cst.CSTNode) -> list[tuple[cst.CSTNode, cst.CSTNode]]:
         """(parent, child) pairs from `node` up to `top` (its ancestor), innermost first."""
@@ -95,6 +139,7 @@ class Site:
         return current
 
     def small_statement_of(self, node: cst.CSTNode) -> cst.BaseSmallStatement | None:
+        """The simple statement holding `node`; None when a compound statement's header does."""
         current: cst.CSTNode | None = node
         while current is not None and not isinstance(current, cst.BaseSmallStatement):
             if isinstance(current, cst.BaseStatement):
@@ -109,6 +154,30 @@ class Site:
             return parent
         raise FixSkipped("the statement shares its line with its block's header")
 
+    def place_of(self, stmt: S) -> Place[S]:
+        """`stmt` with its block (as `block_of`) and its index there."""
+        block = self.block_of(stmt)
+        index = next(i for i, s in enumerate(block.body) if s is stmt)
+        return Place(stmt, block, index)
+
+    def statement_line_of(self, node: cst.CSTNode) -> Place[cst.SimpleStatementLine]:
+        """The line holding `node`, required to be a line of that one statement, in a block
+        (FixSkipped otherwise, or when a compound statement's header holds `node`)."""
+        current: cst.CSTNode | None = node
+        while current is not None and not isinstance(current, cst.SimpleStatementLine):
+            if isinstance(current, (cst.SimpleStatementSuite, cst.BaseCompoundStatement)):
+                raise FixSkipped("the statement shares its line with a compound statement")
+            current = self.parents.get(current)
+        if current is None:
+            raise FixSkipped("cannot locate the statement")
+        if len(current.body) != 1:
+            raise FixSkipped("the line holds more than one statement")
+        block = self.parents.get(current)
+        if not isinstance(block, (cst.IndentedBlock, cst.Module)):
+            raise FixSkipped("the statement is not in a block")
+        index = next(i for i, s in enumerate(block.body) if s is current)
+        return Place(current, block, index)
+
     def scope_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The innermost function, class, lambda or module whose body holds `node` (a
         function's decorators, defaults and annotations belong to the enclosing scope)."""
@@ -122,51 +191,43 @@ class Site:
             child = ancestor
         return self.module
 
-    def imported_names(self, node: cst.CSTNode) -> set[str]:
-        """What `node` (a name or dotted name) refers to through imports or builtins:
-        ``{"gc.enable"}`` for ``_gc.enable`` after ``import gc as _gc``; empty for a local."""
+    def function_scope_of(self, node: cst.CSTNode) -> cst.FunctionDef | cst.Module:
+        """`scope_of(node)`, required to be a function or the module (FixSkipped in a class
+        body or a lambda)."""
+        scope = self.scope_of(node)
+        if isinstance(scope, (cst.FunctionDef, cst.Module)):
+            return scope
+        raise FixSkipped("the code is in a class body or a lambda")
+
+    # -- what names refer to ---------------------------------------------------------------------
+
+    def _qualified_names(self, node: cst.CSTNode) -> Collection[QualifiedName]:
         if self._qualified is None:
             self._qualified = self.wrapper.resolve(QualifiedNameProvider)
         found: object = self._qualified.get(node, ())
         if callable(found):  # libcst computes qualified names lazily (LazyValue)
             found = found()
         assert isinstance(found, Collection)
+        return [q for q in found if isinstance(q, QualifiedName)]
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Every qualified name `node` may refer to, whatever its source (local ones too)."""
+        return {q.name for q in self._qualified_names(node)}
+
+    def imported_names(self, node: cst.CSTNode) -> set[str]:
+        """What `node` (a name or dotted name) refers to through imports or builtins:
+        ``{"gc.enable"}`` for ``_gc.enable`` after ``import gc as _gc``; empty for a local."""
         return {
             q.name
-            for q in found
-            if isinstance(q, QualifiedName)
-            and q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
+            for q in self._qualified_names(node)
+            if q.source in (QualifiedNameSource.IMPORT, QualifiedNameSource.BUILTIN)
         }
 
-    # -- rewriting -------------------------------------------------------------------------------
 
-    def replace_statement(
-        self, stmt: cst.BaseStatement, new: Sequence[cst.BaseStatement]
-    ) -> cst.Module:
-        """The module with `stmt` replaced, in its block, by the statements `new`."""
-        block = self.block_of(stmt)
-        body = list(block.body)
-        index = next(i for i, s in enumerate(body) if s is stmt)
-        body[index : index + 1] = new
-        return self.replace_block_body(block, body)
-
-    def replace_block_body(
-        self, block: cst.IndentedBlock | cst.Module, body: Sequence[cst.BaseStatement]
-    ) -> cst.Module:
-        if isinstance(block, cst.Module):
-            return block.with_changes(body=body)
-        replaced = self.module.deep_replace(block, block.with_changes(body=body))
-        assert isinstance(replaced, cst.Module)
-        return replaced
-
-
-def _same(code_range: CodeRange, rng: Range) -> bool:
-    return (
-        code_range.start.line == rng.line
-        and code_range.start.column == rng.col
-        and code_range.end.line == rng.end_line
-        and code_range.end.column == rng.end_col
-    )
+def _matches(code_range: CodeRange, rng: Range, exact: bool) -> bool:
+    if (code_range.start.line, code_range.start.column) != (rng.line, rng.col):
+        return False
+    return not exact or (code_range.end.line, code_range.end.column) == (rng.end_line, rng.end_col)
 
 
 # -- evaluation order ------------------------------------------------------------------------------
@@ -320,6 +381,32 @@ def names_in(node: cst.CSTNode) -> set[str]:
     return visitor.names
 
 
+class _NameUses(cst.CSTVisitor):
+    def __init__(self, names: Collection[str] | None) -> None:
+        self.names = names
+        self.found: list[cst.Name] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.names is None or node.value in self.names:
+            self.found.append(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def name_uses(node: cst.CSTNode, names: Collection[str] | None = None) -> list[cst.Name]:
+    """The `cst.Name` nodes in `node` that are one of the variables `names` (every variable
+    when None): reads, writes, parameters, ``del``; not attribute or keyword-argument names."""
+    visitor = _NameUses(names)
+    node.visit(visitor)
+    return visitor.found
+
+
 def fresh_name(site: Site, scope: cst.CSTNode, candidates: Sequence[str]) -> str:
     """The first of `candidates` (then ``<first>2``, ``<first>3``...) that no code of `scope`
     uses, that is not a builtin or keyword, and, for a module-level name, that nothing in the
@@ -362,10 +449,6 @@ def check_no_introspection(site: Site, scope: cst.CSTNode, what: str) -> None:
         raise FixSkipped(f"the code calls '{introspection.found}()', which would see {what}")
 
 
-def mentions(node: cst.CSTNode, name: str) -> bool:
-    return name in names_in(node)
-
-
 def dotted(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for a dotted name, else None."""
     if isinstance(node, cst.Name):
@@ -384,62 +467,48 @@ def only_statement(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
     return None
 
 
-def line_of(small: cst.BaseSmallStatement) -> cst.SimpleStatementLine:
-    """A new line holding one small statement (without a trailing semicolon)."""
-    return cst.SimpleStatementLine(body=[small.with_changes(semicolon=cst.MaybeSentinel.DEFAULT)])
+class EarlyExits(cst.CSTVisitor):
+    """The first statement that leaves the visited code early: ``return``, ``yield`` (when
+    `yields`), or a ``break``/``continue`` not inside a loop of its own; nested functions,
+    lambdas and classes are not entered. `found` is its keyword, or None."""
 
+    def __init__(self, yields: bool = True) -> None:
+        self.found: str | None = None
+        self.loops = 0
+        self.yields = yields
 
-def indented(body: Sequence[cst.BaseStatement]) -> cst.IndentedBlock:
-    return cst.IndentedBlock(body=list(body))
-
-
-class _VariableRefs(cst.CSTVisitor):
-    """Every `cst.Name` that is the variable `name` (not an attribute or a keyword argument)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.found: list[cst.Name] = []
-
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value == self.name:
-            self.found.append(node)
-
-    def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
 
-    def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
 
-def variable_refs(node: cst.CSTNode, name: str) -> list[cst.Name]:
-    """The occurrences of the variable `name` in `node` (reads, writes, parameters, ``del``)."""
-    visitor = _VariableRefs(name)
-    node.visit(visitor)
-    return visitor.found
+    def visit_For(self, node: cst.For) -> None:
+        self.loops += 1
 
+    def leave_For(self, node: cst.For) -> None:
+        self.loops -= 1
 
-def in_nested_scope(site: Site, node: cst.CSTNode, within: cst.CSTNode) -> bool:
-    """Whether `node` is inside a function, class, lambda or comprehension nested in `within`."""
-    for ancestor in site.ancestors(node):
-        if ancestor is within:
-            return False
-        if isinstance(ancestor, NESTED_SCOPES):
-            return True
-    return False
+    def visit_While(self, node: cst.While) -> None:
+        self.loops += 1
 
+    def leave_While(self, node: cst.While) -> None:
+        self.loops -= 1
 
-def is_none_check(name: str) -> cst.Comparison:
-    """``name is not None``."""
-    return cst.Comparison(
-        left=cst.Name(name),
-        comparisons=[cst.ComparisonTarget(operator=cst.IsNot(), comparator=cst.Name("None"))],
-    )
+    def visit_Return(self, node: cst.Return) -> None:
+        self.found = self.found or "return"
 
+    def visit_Yield(self, node: cst.Yield) -> None:
+        if self.yields:
+            self.found = self.found or "yield"
 
-def leading_lines(stmt: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
-    """The blank and comment lines above a statement."""
-    if isinstance(stmt, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
-        return stmt.leading_lines
-    return ()
+    def visit_Break(self, node: cst.Break) -> None:
+        if not self.loops:
+            self.found = self.found or "break"
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        if not self.loops:
+            self.found = self.found or "continue"
