@@ -2,6 +2,19 @@
 
 `docs/rules/GCLnnn.md` files are written by ``python -m gclint.docs`` and a test fails when they
 are stale; `gclint rule CODE` prints the same text, and SARIF output carries it as help.
+
+A page's sections are the docstring's ``## Heading`` sections, in the order of `SECTION_ORDER`
+(other headings after them), completed from the rule's metadata:
+
+- "Example" and "Use instead" show the INVALID and the VALID example flagged ``doc=True`` (see
+  `gclint.registry.Example`): its `source` in a ``python`` code block, so the page shows code the
+  tests run. When the docstring leaves that section out, the code is the whole section. When it
+  keeps the section, the section holds only prose (say, what the replacement does), and the code
+  goes between the heading and the prose: the prose follows the code as it follows the heading
+  in the docstring, on the next line, or after a blank line when the docstring leaves one there.
+  A docstring section with a code block of its own is hand-written (e.g. a shortened version of
+  an example); flagging an example of its kind as well is an error.
+- "Options" lists the rule's `options` when the docstring has no such section.
 """
 
 from __future__ import annotations
@@ -11,7 +24,7 @@ import sys
 from pathlib import Path
 
 from gclint.diagnostics import FixSafety
-from gclint.registry import Rule, Status, sentence
+from gclint.registry import Example, Rule, Status, sentence
 from gclint.rules import REGISTRY
 
 SECTION_ORDER = (
@@ -23,12 +36,16 @@ SECTION_ORDER = (
     "Options",
     "References",
 )
+# The sections that show a flagged example (`Example.doc`), and whether it is the INVALID one.
+EXAMPLE_SECTIONS = {"Example": True, "Use instead": False}
+CODE_FENCE = "```"
 RULES_TABLE_START = "<!-- rules-table:start -->"
 RULES_TABLE_END = "<!-- rules-table:end -->"
 
 
-def sections(rule: type[Rule]) -> dict[str, str]:
-    """The docstring's ``## Heading`` sections, in order."""
+def _docstring_parts(rule: type[Rule]) -> dict[str, str]:
+    """The docstring's ``## Heading`` sections, in order, as written: the lines after each
+    heading, the blank lines at the end left out (those at the start kept)."""
     found: dict[str, str] = {}
     current: str | None = None
     lines: list[str] = []
@@ -36,13 +53,58 @@ def sections(rule: type[Rule]) -> dict[str, str]:
         match = re.match(r"^## (.+)$", line)
         if match:
             if current is not None:
-                found[current] = "\n".join(lines).strip()
+                found[current] = "\n".join(lines).rstrip()
             current, lines = match.group(1).strip(), []
         else:
             lines.append(line)
     if current is not None:
-        found[current] = "\n".join(lines).strip()
+        found[current] = "\n".join(lines).rstrip()
     return found
+
+
+def docstring_sections(rule: type[Rule]) -> dict[str, str]:
+    """The docstring's ``## Heading`` sections, in order (only what the docstring says)."""
+    return {title: text.strip() for title, text in _docstring_parts(rule).items()}
+
+
+def doc_example(rule: type[Rule], title: str) -> Example | None:
+    """The example flagged ``doc=True`` that section `title` shows ("Example": an INVALID one,
+    "Use instead": a VALID one), or None."""
+    if title not in EXAMPLE_SECTIONS:
+        return None
+    examples = rule.invalid if EXAMPLE_SECTIONS[title] else rule.valid
+    flagged = [example for example in examples if example.doc]
+    if len(flagged) > 1:
+        raise ValueError(f"{rule.code}: {len(flagged)} examples flagged doc=True for '{title}'")
+    return flagged[0] if flagged else None
+
+
+def code_block(source: str) -> str:
+    return f"{CODE_FENCE}python\n{source}{CODE_FENCE}"
+
+
+def sections(rule: type[Rule]) -> dict[str, str]:
+    """The sections of the rule's page, in page order: the docstring's, completed from the
+    flagged examples and the options (see the module docstring)."""
+    written = _docstring_parts(rule)
+    body = {title: text.strip() for title, text in written.items()}
+    for title in EXAMPLE_SECTIONS:
+        example = doc_example(rule, title)
+        if example is None:
+            continue
+        prose = written.get(title, "")
+        if CODE_FENCE in prose:
+            raise ValueError(
+                f"{rule.code}: '## {title}' has a code block and an example flagged doc=True"
+            )
+        # the prose keeps the blank line the docstring leaves after the heading, if any
+        body[title] = code_block(example.source) + (f"\n{prose}" if prose.strip() else "")
+    if "Options" not in body and rule.options:
+        body["Options"] = "\n".join(
+            f"- `{o.name}` ({o.type}, default `{o.default}`): {o.description}" for o in rule.options
+        )
+    order = (*SECTION_ORDER, *[title for title in body if title not in SECTION_ORDER])
+    return {title: body[title] for title in order if title in body}
 
 
 def fix_text(rule: type[Rule]) -> str:
@@ -67,16 +129,7 @@ def render_rule(rule: type[Rule]) -> str:
         facts.append(f"Fix: **{fix_text(rule)}**")
     parts.append(" · ".join(facts))
     parts.append("")
-    body = sections(rule)
-    for title in (*SECTION_ORDER, *[t for t in body if t not in SECTION_ORDER]):
-        text = body.get(title)
-        if title == "Options" and text is None and rule.options:
-            text = "\n".join(
-                f"- `{o.name}` ({o.type}, default `{o.default}`): {o.description}"
-                for o in rule.options
-            )
-        if text is None:
-            continue
+    for title, text in sections(rule).items():
         parts += [f"## {title}", "", text, ""]
     if rule.truth is not None:
         parts += [

@@ -36,15 +36,24 @@ class Status(enum.Enum):
 class Example(NamedTuple):
     """A code example of a rule.
 
-    `code` is shown in the docs. For an INVALID example, `expect` lists the (line, column) of every
-    diagnostic the rule must report, 1-based like flake8's output. `trigger` is appended when the
-    truth test runs the example (it drives the code into its bad path); `path` is the file name the
-    example is checked under (some rules depend on it, e.g. test files).
+    `code` is the example's text (`source` is it dedented). For an INVALID example, `expect` lists
+    the (line, column) of every diagnostic the rule must report, 1-based like flake8's output.
+    `trigger` is appended when the truth test runs the example (it drives the code into its bad
+    path); `path` is the file name the example is checked under (some rules depend on it, e.g.
+    test files).
 
     An INVALID example of a rule that has a fixer declares what `--fix` makes of it: `fixed`, the
     exact fixed source (dedented like `code`; `fixed_source` is the text), or `no_fix`, why the
     fixer declines at this site. The generated tests check both, and the truth test runs the
     fixed source like a VALID example and compares its observable behaviour with the original's.
+
+    `doc` shows the example in the rule's docs page (gclint.docs): the INVALID example with
+    ``doc=True`` is the page's "Example", the VALID one its "Use instead" (its `source`, in a
+    ``python`` code block), so the code on the page is code the tests run. At most one example of
+    each kind is flagged. The docstring then has no code block in that section: it leaves the
+    section out, or keeps it with only the prose to show after the code (a blank line after the
+    heading puts one between the code and the prose). A docstring section that writes its own
+    code block instead (when no example can be that code) must not be flagged for as well.
     """
 
     code: str
@@ -55,6 +64,7 @@ class Example(NamedTuple):
     static_only: str = ""  # why the example cannot be run here (e.g. it needs a server)
     fixed: str = ""  # the source `--fix` makes of an INVALID example
     no_fix: str = ""  # or why the rule's fixer declines this example
+    doc: bool = False  # shown in the docs: INVALID as the page's Example, VALID as Use instead
 
     @property
     def source(self) -> str:

@@ -28,29 +28,7 @@ class BoundMethodStoredOnSelf(Rule):
     the object is freed only when the cyclic garbage collector runs, and with it every resource
     it holds waits too.
 
-    ## Example
-    ```python
-    class App:
-        def __init__(self):
-            self.routes = {}
-            self.routes["/health"] = self.health
-
-        def health(self):
-            return "ok"
-    ```
-
     ## Use instead
-    ```python
-    class App:
-        def __init__(self):
-            self.routes = {"/health": "health"}
-
-        def dispatch(self, path):
-            return getattr(self, self.routes[path])()
-
-        def health(self):
-            return "ok"
-    ```
     or keep a `weakref.WeakMethod(self.health)`.
 
     ## Fix safety
@@ -84,6 +62,7 @@ class BoundMethodStoredOnSelf(Rule):
             expect=((4, 9),),
             trigger="ref = weakref.ref(App())",
             note="a web framework app whose registry stores its own bound method",
+            doc=True,
         ),
         Example(
             """
@@ -149,6 +128,21 @@ class BoundMethodStoredOnSelf(Rule):
             """,
             trigger="ref = weakref.ref(App())",
             note="a staticmethod looked up on self is a plain function",
+        ),
+        Example(
+            """
+            class App:
+                def __init__(self):
+                    self.routes = {"/health": "health"}
+
+                def dispatch(self, path):
+                    return getattr(self, self.routes[path])()
+
+                def health(self):
+                    return "ok"
+            """,
+            trigger="ref = weakref.ref(App())",
+            doc=True,
         ),
     )
     truth = CYCLE_TRUTH

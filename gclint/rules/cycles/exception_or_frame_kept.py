@@ -34,37 +34,6 @@ class ExceptionOrFrameKept(Rule):
     inside a method does the same through `self`. Python deletes the `as e` name at the end of
     the handler for exactly this reason.
 
-    ## Example
-    ```python
-    import sys
-
-
-    def handle(request, process, log):
-        try:
-            return process(request)
-        except ValueError:
-            tb = sys.exc_info()[2]
-            log(tb)
-            return None
-    ```
-
-    ## Use instead
-    ```python
-    import sys
-
-
-    def handle(request, process, log):
-        try:
-            return process(request)
-        except ValueError:
-            tb = sys.exc_info()[2]
-            try:
-                log(tb)
-            finally:
-                del tb
-            return None
-    ```
-
     ## Fix safety
     For a traceback or frame in a local, the fix is safe: the statements after the binding, up
     to the last one that uses the name, go into `try:` with `finally: del tb` (statements
@@ -146,6 +115,7 @@ class ExceptionOrFrameKept(Rule):
                         del tb
                     return None
             """,
+            doc=True,
         ),
         Example(
             """
@@ -235,6 +205,7 @@ class ExceptionOrFrameKept(Rule):
             handle(request, process, print)
             del request
             """,
+            doc=True,
         ),
         Example(
             """

@@ -25,28 +25,7 @@ class MethodCacheKeepsInstance(Rule):
     (128 by default); `cache` and `lru_cache(maxsize=None)` keep every instance ever used, as
     long as the program runs. `@cache` makes it worse, not better.
 
-    ## Example
-    ```python
-    import functools
-
-
-    class PriceService:
-        @functools.lru_cache(maxsize=1024)
-        def price(self, sku):
-            return len(sku)
-    ```
-
     ## Use instead
-    ```python
-    class PriceService:
-        def __init__(self):
-            self._prices = {}
-
-        def price(self, sku):
-            if sku not in self._prices:
-                self._prices[sku] = len(sku)
-            return self._prices[sku]
-    ```
     (a cache on the instance, keyed by the arguments, which dies with the instance), or
     `functools.cached_property` for a method without arguments. Not
     `self.price = functools.lru_cache()(self._price)`: a bound method stored on its own instance
@@ -90,6 +69,7 @@ class MethodCacheKeepsInstance(Rule):
             del service
             """,
             note="an lru_cache on a method of a long-lived service",
+            doc=True,
         ),
         Example(
             """
@@ -155,6 +135,25 @@ class MethodCacheKeepsInstance(Rule):
             del report
             """,
             note="cached_property stores the value on the instance itself",
+        ),
+        Example(
+            """
+            class PriceService:
+                def __init__(self):
+                    self._prices = {}
+
+                def price(self, sku):
+                    if sku not in self._prices:
+                        self._prices[sku] = len(sku)
+                    return self._prices[sku]
+            """,
+            trigger="""
+            service = PriceService()
+            service.price("ab")
+            ref = weakref.ref(service)
+            del service
+            """,
+            doc=True,
         ),
     )
     truth = KEPT_TRUTH

@@ -28,20 +28,6 @@ class SelfReference(Rule):
     is freed only when the cyclic garbage collector runs, which may be much later, or never if
     the collector is disabled.
 
-    ## Example
-    ```python
-    class Node:
-        def __init__(self):
-            self.root = self
-    ```
-
-    ## Use instead
-    ```python
-    class Node:
-        def __init__(self, root=None):
-            self.root = root  # None means "I am the root"
-    ```
-
     ## Fix safety
     There is no automatic fix.
 
@@ -104,6 +90,16 @@ class SelfReference(Rule):
             del item
             """,
         ),
+        Example(
+            """
+            class Node:
+                def __init__(self):
+                    self.root = self
+            """,
+            expect=((3, 9),),
+            trigger="ref = weakref.ref(Node())",
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -132,6 +128,15 @@ class SelfReference(Rule):
             ref = weakref.ref(registry["marker"])
             del registry
             """,
+        ),
+        Example(
+            """
+            class Node:
+                def __init__(self, root=None):
+                    self.root = root  # None means "I am the root"
+            """,
+            trigger="ref = weakref.ref(Node())",
+            doc=True,
         ),
     )
     truth = CYCLE_TRUTH

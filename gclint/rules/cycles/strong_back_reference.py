@@ -29,37 +29,6 @@ class StrongBackReference(Rule):
     frees neither of them. The whole tree, and everything its nodes refer to, waits for the
     cyclic garbage collector. The child only needs to find its parent, not keep it alive.
 
-    ## Example
-    ```python
-    class Child:
-        def __init__(self, parent):
-            self.parent = parent
-
-
-    class Parent:
-        def __init__(self):
-            self.child = Child(self)
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    class Child:
-        def __init__(self, parent):
-            self._parent = weakref.ref(parent)
-
-        @property
-        def parent(self):
-            return self._parent()
-
-
-    class Parent:
-        def __init__(self):
-            self.child = Child(self)
-    ```
-
     ## Fix safety
     The fix is unsafe (applied only with `--unsafe-fixes`): the back-reference is handed a
     `weakref.proxy` of the object instead of the object (`Child(weakref.proxy(self))`,
@@ -116,6 +85,7 @@ class StrongBackReference(Rule):
                 def __init__(self):
                     self.child = Child(weakref.proxy(self))
             """,
+            doc=True,
         ),
         Example(
             """
@@ -195,12 +165,17 @@ class StrongBackReference(Rule):
                 def __init__(self, parent):
                     self._parent = weakref.ref(parent)
 
+                @property
+                def parent(self):
+                    return self._parent()
+
 
             class Parent:
                 def __init__(self):
                     self.child = Child(self)
             """,
             trigger="ref = weakref.ref(Parent())",
+            doc=True,
         ),
         Example(
             """

@@ -27,23 +27,6 @@ class WeakKeyValueReferencesKey(Rule):
     its key keeps the key alive, so the entry is never removed: the cache meant to forget
     objects keeps every one of them.
 
-    ## Example
-    ```python
-    import weakref
-
-    _wrappers = weakref.WeakKeyDictionary()
-
-
-    class Wrapper:
-        def __init__(self, obj):
-            self.obj = obj
-
-
-    def wrap(obj):
-        _wrappers[obj] = Wrapper(obj)
-        return _wrappers[obj]
-    ```
-
     ## Use instead
     ```python
     import weakref
@@ -106,6 +89,7 @@ class WeakKeyValueReferencesKey(Rule):
             ref = weakref.ref(thing)
             del thing
             """,
+            doc=True,
         ),
         Example(
             """

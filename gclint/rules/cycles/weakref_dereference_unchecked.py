@@ -30,35 +30,6 @@ class WeakrefDereferenceUnchecked(Rule):
     Dereferencing it blindly turns that normal event into an `AttributeError` or `TypeError`
     on `None`, at an unpredictable moment.
 
-    ## Example
-    ```python
-    import weakref
-
-
-    class Child:
-        def __init__(self, parent):
-            self._parent = weakref.ref(parent)
-
-        def siblings(self):
-            return self._parent().children
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    class Child:
-        def __init__(self, parent):
-            self._parent = weakref.ref(parent)
-
-        def siblings(self):
-            parent = self._parent()
-            if parent is None:
-                return []
-            return parent.children
-    ```
-
     ## Fix safety
     The fix is unsafe (applied only with `--unsafe-fixes`): what to do when the referent is
     gone is the program's decision, and the fix decides it. The referent is bound once and
@@ -131,6 +102,7 @@ class WeakrefDereferenceUnchecked(Rule):
                         return None
                     return parent.children
             """,
+            doc=True,
         ),
         Example(
             """
@@ -199,6 +171,7 @@ class WeakrefDereferenceUnchecked(Rule):
             except AttributeError:
                 observed = True
             """,
+            doc=True,
         ),
         Example(
             """

@@ -27,32 +27,6 @@ class WeakrefToEphemeral(Rule):
     it, so it dies as soon as `weakref.ref()` returns, and the weak reference is dead on arrival:
     the callback is silently never called. A temporary object dies the same way.
 
-    ## Example
-    ```python
-    import weakref
-
-
-    class Widget:
-        def __init__(self, bus):
-            bus.subscribe(weakref.ref(self.on_change))
-
-        def on_change(self, event):
-            return event
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    class Widget:
-        def __init__(self, bus):
-            bus.subscribe(weakref.WeakMethod(self.on_change))
-
-        def on_change(self, event):
-            return event
-    ```
-
     ## Fix safety
     The fix for a bound method is safe: `weakref.ref(self.on_change)` becomes
     `weakref.WeakMethod(self.on_change)`, which keeps a weak reference to the instance and
@@ -124,6 +98,45 @@ class WeakrefToEphemeral(Rule):
             trigger="observed = register()() is None",
             no_fix="a weak reference to a temporary has no safe fix",
         ),
+        Example(
+            """
+            import weakref
+
+
+            class Widget:
+                def __init__(self, bus):
+                    bus.subscribe(weakref.ref(self.on_change))
+
+                def on_change(self, event):
+                    return event
+            """,
+            expect=((6, 23),),
+            trigger="""
+            class Bus:
+                def __init__(self):
+                    self.subscribers = []
+
+                def subscribe(self, callback):
+                    self.subscribers.append(callback)
+
+
+            bus = Bus()
+            widget = Widget(bus)
+            observed = bus.subscribers[0]() is None
+            """,
+            fixed="""
+            import weakref
+
+
+            class Widget:
+                def __init__(self, bus):
+                    bus.subscribe(weakref.WeakMethod(self.on_change))
+
+                def on_change(self, event):
+                    return event
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -160,6 +173,33 @@ class WeakrefToEphemeral(Rule):
             handler = Handler()
             observed = register(handler)() is None
             """,
+        ),
+        Example(
+            """
+            import weakref
+
+
+            class Widget:
+                def __init__(self, bus):
+                    bus.subscribe(weakref.WeakMethod(self.on_change))
+
+                def on_change(self, event):
+                    return event
+            """,
+            trigger="""
+            class Bus:
+                def __init__(self):
+                    self.subscribers = []
+
+                def subscribe(self, callback):
+                    self.subscribers.append(callback)
+
+
+            bus = Bus()
+            widget = Widget(bus)
+            observed = bus.subscribers[0]() is None
+            """,
+            doc=True,
         ),
     )
     truth = OBSERVED_TRUTH

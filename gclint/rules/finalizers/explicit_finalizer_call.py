@@ -21,18 +21,6 @@ class ExplicitFinalizerCall(Rule):
     Python calls it again when the object is really freed, so whatever it does happens twice
     (double close, double decrement). `del x` does not call it either; it only removes a name.
 
-    ## Example
-    ```python
-    def shutdown(conn):
-        conn.__del__()
-    ```
-
-    ## Use instead
-    ```python
-    def shutdown(conn):
-        conn.close()
-    ```
-
     ## Fix safety
     There is no automatic fix.
 
@@ -94,6 +82,28 @@ class ExplicitFinalizerCall(Rule):
             observed = TempDir.removed == 4
             """,
         ),
+        Example(
+            """
+            def shutdown(conn):
+                conn.__del__()
+            """,
+            expect=((2, 5),),
+            trigger="""
+            class Conn:
+                closes = 0
+
+                def __del__(self):
+                    Conn.closes += 1
+
+
+            conn = Conn()
+            shutdown(conn)
+            del conn
+            gc.collect()
+            observed = Conn.closes == 2
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -127,6 +137,27 @@ class ExplicitFinalizerCall(Rule):
             obj = Derived()
             del obj
             """,
+        ),
+        Example(
+            """
+            def shutdown(conn):
+                conn.close()
+            """,
+            trigger="""
+            class Conn:
+                closes = 0
+
+                def close(self):
+                    Conn.closes += 1
+
+
+            conn = Conn()
+            shutdown(conn)
+            del conn
+            gc.collect()
+            observed = Conn.closes == 2
+            """,
+            doc=True,
         ),
     )
     truth = OBSERVED

@@ -23,35 +23,6 @@ class FinalizerInReferenceCycle(DelRule):
     unpredictable point, and in no defined order with respect to the other objects of the
     cycle. Whatever `__del__` releases stays held until then.
 
-    ## Example
-    ```python
-    class Connection:
-        def __init__(self, sock):
-            self.sock = sock
-            self.on_data = self.handle
-
-        def handle(self, data):
-            return data
-
-        def __del__(self):
-            self.sock.close()
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    class Connection:
-        def __init__(self, sock):
-            self.sock = sock
-            self.on_data = weakref.WeakMethod(self.handle)
-            weakref.finalize(self, sock.close)
-
-        def handle(self, data):
-            return data
-    ```
-
     ## Fix safety
     There is no automatic fix: use `weakref.finalize` with a callback that does not reference
     `self`, or break the cycle with a weak reference.
@@ -122,6 +93,33 @@ class FinalizerInReferenceCycle(DelRule):
             observed = not finalized_at_del and Parent.finalized == [True]
             """,
         ),
+        Example(
+            """
+            class Connection:
+                def __init__(self, sock):
+                    self.sock = sock
+                    self.on_data = self.handle
+
+                def handle(self, data):
+                    return data
+
+                def __del__(self):
+                    self.sock.close()
+            """,
+            expect=((9, 5),),
+            trigger="""
+            import socket
+
+            sock, peer = socket.socketpair()
+            conn = Connection(sock)
+            del conn
+            closed_at_del = sock.fileno() == -1
+            gc.collect()
+            observed = not closed_at_del and sock.fileno() == -1
+            peer.close()
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -171,6 +169,33 @@ class FinalizerInReferenceCycle(DelRule):
             gc.collect()
             observed = not finalized_at_del and Connection.finalized == ["a"]
             """,
+        ),
+        Example(
+            """
+            import weakref
+
+
+            class Connection:
+                def __init__(self, sock):
+                    self.sock = sock
+                    self.on_data = weakref.WeakMethod(self.handle)
+                    weakref.finalize(self, sock.close)
+
+                def handle(self, data):
+                    return data
+            """,
+            trigger="""
+            import socket
+
+            sock, peer = socket.socketpair()
+            conn = Connection(sock)
+            del conn
+            closed_at_del = sock.fileno() == -1
+            gc.collect()
+            observed = not closed_at_del and sock.fileno() == -1
+            peer.close()
+            """,
+            doc=True,
         ),
     )
     truth = OBSERVED

@@ -27,35 +27,6 @@ class FinalizerKeepsObjectAlive(Rule):
     dies" runs only at interpreter exit, and the object (with everything it holds) lives until
     then. `atexit.register(self.close)` does the same for every instance ever created.
 
-    ## Example
-    ```python
-    import weakref
-
-
-    class Session:
-        def __init__(self):
-            self.buffer = bytearray(1024)
-            weakref.finalize(self, self.close)
-
-        def close(self):
-            self.buffer = None
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    def _release(buffer):
-        buffer.clear()
-
-
-    class Session:
-        def __init__(self):
-            self.buffer = bytearray(1024)
-            weakref.finalize(self, _release, self.buffer)
-    ```
-
     ## Fix safety
     There is no automatic fix: pass a function and the resource (not the object) as arguments.
 
@@ -93,6 +64,7 @@ class FinalizerKeepsObjectAlive(Rule):
             """,
             expect=((7, 9),),
             trigger="ref = weakref.ref(Session())",
+            doc=True,
         ),
         Example(
             """
@@ -132,6 +104,7 @@ class FinalizerKeepsObjectAlive(Rule):
                     weakref.finalize(self, _release, self.buffer)
             """,
             trigger="ref = weakref.ref(Session())",
+            doc=True,
         ),
         Example(
             """

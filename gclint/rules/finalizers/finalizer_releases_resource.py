@@ -26,42 +26,6 @@ class FinalizerReleasesResource(DelRule):
     for objects still alive at interpreter exit. Without `with` support, callers have no
     deterministic way to release the resource, so it is held for as long as the object lives.
 
-    ## Example
-    ```python
-    class TempLog:
-        def __init__(self, path):
-            self._file = open(path, "w")
-
-        def write(self, line):
-            self._file.write(line)
-
-        def __del__(self):
-            self._file.close()
-    ```
-
-    ## Use instead
-    ```python
-    import weakref
-
-
-    class TempLog:
-        def __init__(self, path):
-            self._file = open(path, "w")
-            self._finalizer = weakref.finalize(self, self._file.close)
-
-        def write(self, line):
-            self._file.write(line)
-
-        def close(self):
-            self._finalizer()
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.close()
-    ```
-
     ## Fix safety
     There is no automatic fix.
 
@@ -115,6 +79,7 @@ class FinalizerReleasesResource(DelRule):
                     o._file.close()
             """,
             note="the kept traceback keeps the object, and its open file, alive",
+            doc=True,
         ),
         Example(
             """
@@ -214,6 +179,45 @@ class FinalizerReleasesResource(DelRule):
             observed = Counter.instances != 0
             """,
             note="a __del__ that releases nothing is not reported",
+        ),
+        Example(
+            """
+            import weakref
+
+
+            class TempLog:
+                def __init__(self, path):
+                    self._file = open(path, "w")
+                    self._finalizer = weakref.finalize(self, self._file.close)
+
+                def write(self, line):
+                    self._file.write(line)
+
+                def close(self):
+                    self._finalizer()
+
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *exc):
+                    self.close()
+            """,
+            trigger="""
+            def work():
+                with TempLog("work.log") as log:
+                    log.write("start\\n")
+                    raise RuntimeError("failed")
+
+
+            try:
+                work()
+            except RuntimeError as exc:
+                kept = exc
+            observed = any(
+                isinstance(o, TempLog) and not o._file.closed for o in gc.get_objects()
+            )
+            """,
+            doc=True,
         ),
     )
     truth = OBSERVED

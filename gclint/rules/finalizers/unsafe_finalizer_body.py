@@ -32,17 +32,6 @@ class UnsafeFinalizerBody(DelRule):
     on, so the cleanup silently did not happen. A lock taken in a finalizer turns garbage
     collection into a deadlock. A resurrected object lives on with its finalizer spent.
 
-    ## Example
-    ```python
-    class Resource:
-        def __init__(self, path):
-            self.path = path.strip()
-            self.handle = open(self.path)
-
-        def __del__(self):
-            self.handle.close()
-    ```
-
     ## Use instead
     ```python
     class Resource:
@@ -91,6 +80,7 @@ class UnsafeFinalizerBody(DelRule):
             observed = any("Resource.__del__" in repr(u.object) for u in unraisable)
             """,
             note="__init__ failed before setting 'handle'",
+            doc=True,
         ),
         Example(
             """

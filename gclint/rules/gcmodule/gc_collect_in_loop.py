@@ -32,30 +32,6 @@ class GcCollectInLoop(Rule):
     iteration (a periodic collector thread), and test modules (leak and stress tests collect per
     iteration deliberately).
 
-    ## Example
-    ```python
-    import gc
-
-
-    def process_batches(batches):
-        results = []
-        for batch in batches:
-            results.append(sum(batch))
-            gc.collect()
-        return results
-    ```
-
-    ## Use instead
-    ```python
-    import gc
-
-
-    def process_batches(batches):
-        results = [sum(batch) for batch in batches]
-        gc.collect()
-        return results
-    ```
-
     ## Fix safety
     There is no automatic fix: where the collection belongs depends on the program.
 
@@ -79,6 +55,7 @@ class GcCollectInLoop(Rule):
             """
             import gc
 
+
             def process_batches(batches):
                 results = []
                 for batch in batches:
@@ -86,8 +63,9 @@ class GcCollectInLoop(Rule):
                     gc.collect()
                 return results
             """,
-            expect=((7, 9),),
+            expect=((8, 9),),
             trigger="run = lambda n: process_batches([[1, 2]] * n)",
+            doc=True,
         ),
         Example(
             """
@@ -117,12 +95,14 @@ class GcCollectInLoop(Rule):
             """
             import gc
 
+
             def process_batches(batches):
                 results = [sum(batch) for batch in batches]
                 gc.collect()
                 return results
             """,
             trigger="run = lambda n: process_batches([[1, 2]] * n)",
+            doc=True,
         ),
         Example(
             """

@@ -27,24 +27,6 @@ class GcDebugSaveall(Rule):
     Test modules (`test_*.py`, `*_test.py`, `conftest.py`, files under `tests/`) are not
     reported.
 
-    ## Example
-    ```python
-    import gc
-
-
-    def enable_diagnostics():
-        gc.set_debug(gc.DEBUG_SAVEALL)
-    ```
-
-    ## Use instead
-    ```python
-    import gc
-
-
-    def enable_diagnostics():
-        gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
-    ```
-
     ## Fix safety
     There is no automatic fix.
 
@@ -69,12 +51,14 @@ class GcDebugSaveall(Rule):
             """
             import gc
 
+
             def enable_diagnostics():
                 gc.set_debug(gc.DEBUG_SAVEALL)
             """,
-            expect=((4, 5),),
+            expect=((5, 5),),
             trigger="enable_diagnostics()",
             path="app/diagnostics.py",
+            doc=True,
         ),
         Example(
             """
@@ -102,10 +86,12 @@ class GcDebugSaveall(Rule):
             """
             import gc
 
+
             def enable_diagnostics():
                 gc.set_debug(gc.DEBUG_UNCOLLECTABLE)
             """,
             trigger="enable_diagnostics()",
+            doc=True,
         ),
         Example(
             """

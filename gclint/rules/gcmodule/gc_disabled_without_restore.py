@@ -89,33 +89,6 @@ class GcDisabledWithoutRestore(_FunctionCalls):
     deliberate process-wide configuration (as some servers do at start-up) and is not reported,
     nor is a `gc.disable()` inside `finally:` or `except:` (it restores an earlier state).
 
-    ## Example
-    ```python
-    import gc
-
-
-    def build_index(rows):
-        gc.disable()
-        index = {row["id"]: row for row in rows}
-        gc.enable()
-        return index
-    ```
-
-    ## Use instead
-    ```python
-    import gc
-
-
-    def build_index(rows):
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            return {row["id"]: row for row in rows}
-        finally:
-            if was_enabled:
-                gc.enable()
-    ```
-
     ## Fix safety
     The fix is safe: the statements between the disable and the restore go into `try:`, and
     the function's own restore statement moves into `finally:` (a `try`/`except` standing
@@ -154,13 +127,14 @@ class GcDisabledWithoutRestore(_FunctionCalls):
             """
             import gc
 
+
             def build_index(rows):
                 gc.disable()
                 index = {row["id"]: row for row in rows}
                 gc.enable()
                 return index
             """,
-            expect=((4, 5),),
+            expect=((5, 5),),
             trigger="""
             try:
                 build_index([{"name": "a row without an id"}])
@@ -170,6 +144,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
             fixed="""
             import gc
 
+
             def build_index(rows):
                 gc.disable()
                 try:
@@ -178,6 +153,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
                     gc.enable()
                 return index
             """,
+            doc=True,
         ),
         Example(
             """
@@ -286,6 +262,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
             """
             import gc
 
+
             def build_index(rows):
                 was_enabled = gc.isenabled()
                 gc.disable()
@@ -301,6 +278,7 @@ class GcDisabledWithoutRestore(_FunctionCalls):
             except KeyError:
                 pass
             """,
+            doc=True,
         ),
         Example(
             """

@@ -33,27 +33,7 @@ class RefcountInLogic(Rule):
     holds this object, so I may mutate it" test, gives different answers on different Pythons,
     and none on PyPy, which has no reference counts.
 
-    ## Example
-    ```python
-    import sys
-
-
-    def leaks_reference(func, arg):
-        before = sys.getrefcount(arg)
-        func(arg)
-        return sys.getrefcount(arg) != before
-    ```
-
     ## Use instead
-    ```python
-    import gc
-    import weakref
-
-
-    def keeps_reference(func, arg):
-        func(arg)
-        return any(r is not None for r in gc.get_referrers(arg))
-    ```
     In tests, hold a `weakref.ref` to the object, drop your references, and assert that the
     weak reference is dead.
 
@@ -80,16 +60,18 @@ class RefcountInLogic(Rule):
             """
             import sys
 
+
             def leaks_reference(func, arg):
                 before = sys.getrefcount(arg)
                 func(arg)
                 return sys.getrefcount(arg) != before
             """,
-            expect=((6, 12),),
+            expect=((7, 12),),
             trigger="""
             kept = []
             observed = leaks_reference(kept.append, 7)
             """,
+            doc=True,
         ),
         Example(
             """
@@ -151,6 +133,22 @@ class RefcountInLogic(Rule):
                 return type(obj).__name__
             """,
             trigger="observed = describe([1, 2])",
+        ),
+        Example(
+            """
+            import gc
+            import weakref
+
+
+            def keeps_reference(func, arg):
+                func(arg)
+                return any(r is not None for r in gc.get_referrers(arg))
+            """,
+            trigger="""
+            kept = []
+            observed = keeps_reference(kept.append, 7)
+            """,
+            doc=True,
         ),
     )
     truth = Truth(

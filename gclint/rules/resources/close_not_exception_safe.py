@@ -27,28 +27,6 @@ class CloseNotExceptionSafe(ScopeFindings):
     Errors are exactly when programs retry, loop and run for a long time: each failure leaks
     one descriptor, connection or temporary file, with a `ResourceWarning` at best.
 
-    ## Example
-    ```python
-    import json
-
-
-    def load(path):
-        f = open(path)
-        data = json.load(f)
-        f.close()
-        return data
-    ```
-
-    ## Use instead
-    ```python
-    import json
-
-
-    def load(path):
-        with open(path) as f:
-            return json.load(f)
-    ```
-
     ## Fix safety
     `--fix` converts to `with` and removes the `close()`, under the same conditions as
     GCL101's fix: one block, `close()` the last use, and a resource that `with` is known to
@@ -102,6 +80,7 @@ class CloseNotExceptionSafe(ScopeFindings):
             except ValueError:
                 pass
             """,
+            doc=True,
         ),
         Example(
             """
@@ -243,6 +222,26 @@ class CloseNotExceptionSafe(ScopeFindings):
             records.close()
             del records
             """,
+        ),
+        Example(
+            """
+            import json
+
+
+            def load(path):
+                with open(path) as f:
+                    return json.load(f)
+            """,
+            trigger="""
+            from pathlib import Path
+
+            Path("broken.json").write_text("{not json")
+            try:
+                load("broken.json")
+            except ValueError:
+                pass
+            """,
+            doc=True,
         ),
     )
     truth = leak_truth()

@@ -40,32 +40,6 @@ class FinallyUsesUnboundResource(Rule):
     the traceback points at the cleanup, and the cause is only in the chained "During handling
     of the above exception" part, if the caller logs it at all.
 
-    ## Example
-    ```python
-    import sqlite3
-
-
-    def count_users(path):
-        try:
-            conn = sqlite3.connect(path)
-            return conn.execute("select count(*) from users").fetchone()[0]
-        finally:
-            conn.close()
-    ```
-
-    ## Use instead
-    ```python
-    import sqlite3
-
-
-    def count_users(path):
-        conn = sqlite3.connect(path)
-        try:
-            return conn.execute("select count(*) from users").fetchone()[0]
-        finally:
-            conn.close()
-    ```
-
     ## Fix safety
     The fix is safe. When the `try` has no `except` clause, the acquisition is the first
     statement of its body and the `finally:` block starts with the cleanup (`conn.close()`),
@@ -131,6 +105,7 @@ class FinallyUsesUnboundResource(Rule):
                 finally:
                     conn.close()
             """,
+            doc=True,
         ),
         Example(
             """
@@ -199,6 +174,7 @@ class FinallyUsesUnboundResource(Rule):
             except sqlite3.OperationalError:
                 pass
             """,
+            doc=True,
         ),
         Example(
             """

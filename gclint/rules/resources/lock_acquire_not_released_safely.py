@@ -36,33 +36,6 @@ class LockAcquireNotReleasedSafely(Rule):
     for those the message does not suggest `with lock:` (which would wait), but checking the
     result and releasing in `finally:` only when it was True.
 
-    ## Example
-    ```python
-    import threading
-
-    _lock = threading.Lock()
-    _counts = {}
-
-
-    def record(key):
-        _lock.acquire()
-        _counts[key] = _counts.get(key, 0) + 1
-        _lock.release()
-    ```
-
-    ## Use instead
-    ```python
-    import threading
-
-    _lock = threading.Lock()
-    _counts = {}
-
-
-    def record(key):
-        with _lock:
-            _counts[key] = _counts.get(key, 0) + 1
-    ```
-
     ## Fix safety
     `--fix` rewrites to `with lock:` (`async with lock:` for an awaited acquire) when
     `acquire()` has no arguments and `release()` ends the same block; it is skipped, with the
@@ -182,6 +155,40 @@ class LockAcquireNotReleasedSafely(Rule):
             """,
             note="a non-blocking acquire: the message says to check its result",
         ),
+        Example(
+            """
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def record(key):
+                _lock.acquire()
+                _counts[key] = _counts.get(key, 0) + 1
+                _lock.release()
+            """,
+            expect=((8, 5),),
+            trigger="""
+            try:
+                record(["an", "unhashable", "key"])
+            except TypeError:
+                pass
+            observed_leak = _lock.locked()
+            """,
+            fixed="""
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def record(key):
+                with _lock:
+                    _counts[key] = _counts.get(key, 0) + 1
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -255,6 +262,27 @@ class LockAcquireNotReleasedSafely(Rule):
             observed_leak = _lock.locked()
             """,
             note="the result of a non-blocking acquire checked, the release in 'finally:'",
+        ),
+        Example(
+            """
+            import threading
+
+            _lock = threading.Lock()
+            _counts = {}
+
+
+            def record(key):
+                with _lock:
+                    _counts[key] = _counts.get(key, 0) + 1
+            """,
+            trigger="""
+            try:
+                record(["an", "unhashable", "key"])
+            except TypeError:
+                pass
+            observed_leak = _lock.locked()
+            """,
+            doc=True,
         ),
     )
     truth = leak_truth()

@@ -28,29 +28,6 @@ class ProcessNotWaited(ScopeFindings):
     N is still running` when the `Popen` object is collected. Its exit status, and any failure,
     is lost.
 
-    ## Example
-    ```python
-    import subprocess
-    import sys
-
-
-    def start_worker(args):
-        proc = subprocess.Popen([sys.executable, "worker.py", *args])
-        print("started worker", proc.pid)
-    ```
-
-    ## Use instead
-    ```python
-    import subprocess
-    import sys
-
-
-    def run_worker(args):
-        with subprocess.Popen([sys.executable, "worker.py", *args]) as proc:
-            print("started worker", proc.pid)
-        return proc.returncode
-    ```
-
     ## Fix safety
     There is no automatic fix: where to wait depends on the program.
 
@@ -99,6 +76,25 @@ class ProcessNotWaited(ScopeFindings):
             trigger='notify("done")',
             note="the Popen object is discarded at once",
         ),
+        Example(
+            """
+            import subprocess
+            import sys
+
+
+            def start_worker(args):
+                proc = subprocess.Popen([sys.executable, "worker.py", *args])
+                print("started worker", proc.pid)
+            """,
+            expect=((6, 12),),
+            trigger="""
+            from pathlib import Path
+
+            Path("worker.py").write_text("import sys\\n")
+            start_worker(["--once"])
+            """,
+            doc=True,
+        ),
     )
     valid = (
         Example(
@@ -137,6 +133,25 @@ class ProcessNotWaited(ScopeFindings):
                 return subprocess.Popen([sys.executable, "-c", code]).wait()
             """,
             trigger='run_worker("pass")',
+        ),
+        Example(
+            """
+            import subprocess
+            import sys
+
+
+            def run_worker(args):
+                with subprocess.Popen([sys.executable, "worker.py", *args]) as proc:
+                    print("started worker", proc.pid)
+                return proc.returncode
+            """,
+            trigger="""
+            from pathlib import Path
+
+            Path("worker.py").write_text("import sys\\n")
+            run_worker(["--once"])
+            """,
+            doc=True,
         ),
     )
     truth = leak_truth()

@@ -24,25 +24,6 @@ class ResourceReboundBeforeClose(ScopeFindings):
     The first resource is no longer reachable by name, so nothing will close it: it leaks until
     the garbage collector finalizes it, with a `ResourceWarning`.
 
-    ## Example
-    ```python
-    def copy_file(src, dst):
-        f = open(src)
-        data = f.read()
-        f = open(dst, "w")
-        f.write(data)
-        f.close()
-    ```
-
-    ## Use instead
-    ```python
-    def copy_file(src, dst):
-        with open(src) as f:
-            data = f.read()
-        with open(dst, "w") as f:
-            f.write(data)
-    ```
-
     ## Fix safety
     There is no automatic fix.
 
@@ -76,6 +57,7 @@ class ResourceReboundBeforeClose(ScopeFindings):
             Path("src.txt").write_text("payload")
             copy_file("src.txt", "dst.txt")
             """,
+            doc=True,
         ),
         Example(
             """
@@ -115,6 +97,7 @@ class ResourceReboundBeforeClose(ScopeFindings):
             Path("src.txt").write_text("payload")
             copy_file("src.txt", "dst.txt")
             """,
+            doc=True,
         ),
         Example(
             """

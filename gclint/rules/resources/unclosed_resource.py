@@ -37,25 +37,7 @@ class UnclosedResource(ScopeFindings):
     of descriptors ("Too many open files"), keeps files locked on Windows, or leaves data
     unflushed.
 
-    ## Example
-    ```python
-    import json
-
-
-    def load_config(path):
-        f = open(path)
-        return json.load(f)
-    ```
-
     ## Use instead
-    ```python
-    import json
-
-
-    def load_config(path):
-        with open(path) as f:
-            return json.load(f)
-    ```
 
     The message names the statement that fits the resource and the name the code gave it:
     `async with` for an asynchronous one (`httpx.AsyncClient`, `aiohttp.ClientSession`, a class
@@ -116,6 +98,7 @@ class UnclosedResource(ScopeFindings):
             Path("config.json").write_text('{"debug": true}')
             load_config("config.json")
             """,
+            doc=True,
         ),
         Example(
             """
@@ -287,6 +270,7 @@ class UnclosedResource(ScopeFindings):
             Path("config.json").write_text('{"debug": true}')
             load_config("config.json")
             """,
+            doc=True,
         ),
         Example(
             """
