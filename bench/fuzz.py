@@ -5,26 +5,23 @@ Usage::
     python bench/fuzz.py                          # 3,000 examples per strategy, random seed
     python bench/fuzz.py --examples 20000 --minutes 10 --seed 1 --out /tmp/fuzz-findings
 
-The same properties as tests/test_fuzz.py, without stopping at the first failure: every example
-is checked, and each failure (an exception out of `check_source`, a GCL000 internal error, a
-GCL001/GCL002 on a program CPython compiles, a malformed diagnostic) is counted and, with
-``--out``, written to a file to reproduce it. Strategies: ``grammar`` (hypothesmith.from_grammar),
-``node`` (hypothesmith.from_node, libcst), ``damaged`` (a grammar program with one character
-deleted, duplicated or replaced) and ``bytes`` (arbitrary bytes, a BOM or coding cookie in
-front). Exit status 1 if anything failed.
+The properties of tests/test_fuzz.py, written once in tests/fuzzing.py, without stopping at the
+first failure: every example is checked, and each failure (an exception out of `check_source`,
+or one of `fuzzing.problems`: a malformed diagnostic, a GCL000 internal error, a GCL001/GCL002
+on a program CPython compiles) is counted and, with ``--out``, written to a file to reproduce
+it. Strategies: ``grammar`` (hypothesmith.from_grammar), ``node`` (hypothesmith.from_node,
+libcst), ``damaged`` (a grammar program with one character deleted, duplicated or replaced) and
+``bytes`` (arbitrary bytes, a BOM or coding cookie in front). Exit status 1 if anything failed.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import io
 import random
-import re
 import sys
 import tempfile
 import time
-import tokenize
 import traceback
 import warnings
 from collections import Counter
@@ -36,9 +33,12 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from gclint import Diagnostic, check_source
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # tests/fuzzing.py
 
-CODE = re.compile(r"^GCL\d{3}$")
+from fuzzing import PATH, damaged, prefixed, problems
+
+from gclint import check_source
+
 STRATEGIES = ("grammar", "node", "damaged", "bytes")
 
 
@@ -52,45 +52,12 @@ class Tally:
     sizes: int = 0
 
 
-def compiles(source: str | bytes) -> bool:
-    """Whether CPython reads and compiles the source (then gclint must parse it too).
-
-    Bytes are first decoded as ``python file.py`` does (BOM, coding cookie, else strict UTF-8):
-    ``compile(bytes)`` alone accepts bytes that are not UTF-8 inside a comment, which
-    ``python file.py`` rejects (SyntaxError: Non-UTF-8 code ...) and gclint reports as GCL002.
-    """
-    try:
-        if isinstance(source, bytes):
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-            source.decode(encoding)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "fuzz.py", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, LookupError, MemoryError, RecursionError, OverflowError):
-        return False
-    return True
-
-
-def problems(source: str | bytes, diagnostics: list[Diagnostic]) -> list[str]:
-    out = []
-    for d in diagnostics:
-        if not CODE.match(d.code) or d.line < 1 or d.col < 0 or not d.message:
-            out.append(f"malformed diagnostic {d!r}")
-        elif "\n" in d.message:
-            out.append(f"multi-line message {d.code}")
-        elif d.code == "GCL000":
-            out.append(f"GCL000 {d.message}")
-    if any(d.code in ("GCL001", "GCL002") for d in diagnostics) and compiles(source):
-        out.append("parse error on a program CPython compiles")
-    return out
-
-
 def check(source: str | bytes, tally: Tally) -> None:
     tally.examples += 1
     tally.sizes += len(source)
     start = time.perf_counter()
     try:
-        diagnostics = check_source(source, "fuzz.py")
+        diagnostics = check_source(source, PATH)
     except Exception:
         tally.outcomes["exception"] += 1
         tally.failures.append((traceback.format_exc(), source))
@@ -115,33 +82,14 @@ def check(source: str | bytes, tally: Tally) -> None:
         tally.outcomes["clean"] += 1
 
 
-def damage(source: str, data: st.DataObject) -> str:
-    if not source:
-        return source
-    i = data.draw(st.integers(0, len(source) - 1))
-    edit = data.draw(st.sampled_from(["delete", "duplicate", "replace"]))
-    if edit == "delete":
-        return source[:i] + source[i + 1 :]
-    if edit == "duplicate":
-        return source[:i] + source[i] + source[i:]
-    return source[:i] + data.draw(st.characters()) + source[i + 1 :]
-
-
 def strategies() -> dict[str, st.SearchStrategy[Any]]:
     import hypothesmith  # imported late: it writes to Hypothesis's cache directory on import
 
-    cookie = st.sampled_from(
-        [b"", b"# coding: latin-1\n", b"# -*- coding: klingon -*-\n", b"# coding: utf-16\n"]
-    )
     return {
         "grammar": hypothesmith.from_grammar(),
         "node": hypothesmith.from_node(),
-        "damaged": st.tuples(hypothesmith.from_grammar(), st.data()).map(
-            lambda pair: damage(pair[0], pair[1])
-        ),
-        "bytes": st.tuples(st.sampled_from([b"", b"\xef\xbb\xbf"]), cookie, st.binary()).map(
-            lambda parts: parts[0] + parts[1] + parts[2]
-        ),
+        "damaged": damaged(hypothesmith.from_grammar()),
+        "bytes": prefixed(st.binary()),
     }
 
 

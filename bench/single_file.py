@@ -24,13 +24,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import (  # bench/ is not a package: run.py is found beside this file
+from harness import (  # bench/ is not a package: harness.py is found beside this file
     FLAKE8_ARGS,
     FLAKE8_STACK,
     Bench,
     Measure,
-    _gclint_requirements,
     ensure_venv,
+    gclint_requirements,
     measure,
 )
 
@@ -52,9 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(repeat=1, retries=0, quiet_wait=0)
     base = Path(args.venvs)
     plain = ensure_venv(base / "plain", [*FLAKE8_STACK], False, bench)
-    with_gclint = ensure_venv(
-        base / "gclint", [*FLAKE8_STACK, *_gclint_requirements()], True, bench
-    )
+    with_gclint = ensure_venv(base / "gclint", [*FLAKE8_STACK, *gclint_requirements()], True, bench)
     if "gclint" in plain or "gclint" not in with_gclint:
         raise SystemExit(f"bench: wrong plugins: {plain!r} / {with_gclint!r}")
     source = Path(subprocess.__file__)
@@ -81,13 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _cpu(m: Measure) -> float:
-    return m.user + m.system
-
-
 def report(runs: dict[str, list[Measure]], lines: int, source: Path, rounds: int) -> str:
-    plain = [_cpu(m) for m in runs["plain"]]
-    gclint = [_cpu(m) for m in runs["gclint"]]
+    plain = [m.cpu for m in runs["plain"]]
+    gclint = [m.cpu for m in runs["gclint"]]
     ratios = [g / p for g, p in zip(gclint, plain, strict=True)]
     median_ratio = statistics.median(ratios)
     met = "MET" if median_ratio <= TARGET else "NOT MET"
@@ -103,7 +97,7 @@ def report(runs: dict[str, list[Measure]], lines: int, source: Path, rounds: int
         "| --- | ---: | ---: | ---: |",
     ]
     for name, label in (("plain", "flake8, default plugins"), ("gclint", "+ gclint")):
-        cpu = [_cpu(m) for m in runs[name]]
+        cpu = [m.cpu for m in runs[name]]
         wall = [m.wall for m in runs[name]]
         rows.append(
             f"| {label} | {statistics.median(cpu):.3f} s | {min(cpu):.3f} s | "

@@ -1,18 +1,15 @@
 """Property tests: gclint never raises, on any program hypothesmith can write or any bytes at all.
 
 Bounded for the normal suite (a few hundred examples, derandomized so every run checks the same
-programs); `bench/fuzz.py` runs the same properties for thousands of examples with a random seed.
+programs); the properties and strategies are tests/fuzzing.py's, which `bench/fuzz.py` runs for
+thousands of examples with a random seed.
 """
 
 from __future__ import annotations
 
 import atexit
-import io
-import re
 import shutil
 import tempfile
-import tokenize
-import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +24,7 @@ atexit.register(shutil.rmtree, _HOME, ignore_errors=True)  # also when no test h
 set_hypothesis_home_dir(_HOME)
 hypothesmith = pytest.importorskip("hypothesmith")
 
+from fuzzing import PATH, compiles, damaged, prefixed, problems  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -34,7 +32,6 @@ from gclint import Diagnostic, check_source  # noqa: E402
 
 # hypothesmith compiles what it generates: CPython's own SyntaxWarnings are noise here
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
-CODE = re.compile(r"^GCL\d{3}$")
 BOUNDED = settings(
     max_examples=150,
     deadline=None,
@@ -52,51 +49,10 @@ def _hypothesis_home() -> Iterator[None]:
     shutil.rmtree(_HOME, ignore_errors=True)  # (left pointing there: nothing may write to ./)
 
 
-def compiles(source: str | bytes) -> bool:
-    """Whether CPython reads and compiles the source (then gclint must parse it too).
-
-    Bytes are first decoded as ``python file.py`` does (BOM, coding cookie, else strict UTF-8):
-    ``compile(bytes)`` alone accepts bytes that are not UTF-8 inside a comment, which
-    ``python file.py`` rejects (SyntaxError: Non-UTF-8 code ...) and gclint reports as GCL002.
-    """
-    try:
-        if isinstance(source, bytes):
-            encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
-            source.decode(encoding)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            compile(source, "fuzz.py", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, LookupError, MemoryError, RecursionError, OverflowError):
-        return False
-    return True
-
-
-def check_sane(source: str | bytes, diagnostics: list[Diagnostic]) -> None:
-    """Every diagnostic is well-formed; no internal error; no parse error on code that compiles."""
-    text = source if isinstance(source, str) else None
-    n_lines = len(text.splitlines()) if text is not None else None
-    for d in diagnostics:
-        assert CODE.match(d.code), d
-        assert d.path == "fuzz.py"
-        assert d.message, d
-        assert "\n" not in d.message, d
-        assert d.line >= 1, d
-        assert d.col >= 0, d
-        assert (d.range.end_line, d.range.end_col) >= (d.line, d.col) or d.is_error, d
-        if n_lines is not None and not d.is_error:
-            assert d.line <= max(n_lines, 1), d
-        assert d.is_error == d.code.startswith("GCL0"), d
-        assert d.code != "GCL000", f"internal error: {d.message}\n--- source ---\n{source!r}"
-    if compiles(source):
-        assert not [d for d in diagnostics if d.code in ("GCL001", "GCL002")], (
-            diagnostics,
-            source,
-        )
-
-
 def check(source: str | bytes) -> list[Diagnostic]:
-    diagnostics = check_source(source, "fuzz.py")  # must not raise: that is the property
-    check_sane(source, diagnostics)
+    diagnostics = check_source(source, PATH)  # must not raise: that is the property
+    found = problems(source, diagnostics)
+    assert not found, (found, source)
     return diagnostics
 
 
@@ -113,21 +69,11 @@ def test_programs_from_libcst_nodes(source: str) -> None:
 
 
 @settings(BOUNDED, max_examples=100)
-@given(hypothesmith.from_grammar(), st.data())
-def test_damaged_programs(source: str, data: st.DataObject) -> None:
+@given(damaged(hypothesmith.from_grammar()))
+def test_damaged_programs(source: str) -> None:
     """A program with one character deleted, duplicated or replaced: parse errors, cleanly."""
-    if not source:
-        return
-    i = data.draw(st.integers(0, len(source) - 1), label="position")
-    edit = data.draw(st.sampled_from(["delete", "duplicate", "replace"]), label="edit")
-    if edit == "delete":
-        damaged = source[:i] + source[i + 1 :]
-    elif edit == "duplicate":
-        damaged = source[:i] + source[i] + source[i:]
-    else:
-        damaged = source[:i] + data.draw(st.characters(), label="char") + source[i + 1 :]
-    check(damaged)
-    check(damaged.encode("utf-8", "surrogatepass"))
+    check(source)
+    check(source.encode("utf-8", "surrogatepass"))
 
 
 @BOUNDED
@@ -137,15 +83,9 @@ def test_arbitrary_bytes(raw: bytes) -> None:
 
 
 @BOUNDED
-@given(
-    st.sampled_from([b"", b"\xef\xbb\xbf"]),
-    st.sampled_from(
-        [b"", b"# coding: latin-1\n", b"# -*- coding: klingon -*-\n", b"# coding: utf-16\n"]
-    ),
-    st.binary(max_size=64),
-)
-def test_bytes_with_bom_and_cookies(bom: bytes, cookie: bytes, body: bytes) -> None:
-    check(bom + cookie + b"x = 1\n" + body)
+@given(prefixed(st.binary(max_size=64).map(lambda body: b"x = 1\n" + body)))
+def test_bytes_with_bom_and_cookies(raw: bytes) -> None:
+    check(raw)
 
 
 def test_the_examples_above_are_really_run() -> None:
@@ -191,10 +131,10 @@ def test_safe_fixes_parse_and_are_idempotent(program: str, picks: list[int], ins
     source = "\n\n".join(part.rstrip("\n") + "\n" for part in parts)
     if not compiles(source):
         return
-    result = fix_source(source, "fuzz.py")  # must not raise
+    result = fix_source(source, PATH)  # must not raise
     assert compiles(result.text), (source, result.text)
     assert not [d for d in result.diagnostics if d.is_error], result.diagnostics
-    again = fix_source(result.text, "fuzz.py")
+    again = fix_source(result.text, PATH)
     assert again.text == result.text, (source, result.text, again.text)
     assert again.applied == []
 
@@ -204,5 +144,5 @@ def test_the_fix_property_is_not_vacuous() -> None:
     from gclint.fixes.engine import fix_source
 
     source = "\n\n".join(t.format(n=i, body="") for i, t in enumerate(FIXABLE_TEMPLATES))
-    result = fix_source(source, "fuzz.py")
+    result = fix_source(source, PATH)
     assert sorted(a.code for a in result.applied) == ["GCL101", "GCL103", "GCL105", "GCL106"]
