@@ -21,9 +21,9 @@ if TYPE_CHECKING:
     from gclint.config import Config, ConfigError
     from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
     from gclint.engine import DEFAULT_CONFIG, check_file, check_source, check_tree
-    from gclint.fixes.engine import FixResult
+    from gclint.fixing import FixResult
 
-__version__ = "0.1.0"
+from gclint.version import __version__
 
 _LAZY = {
     "Config": "gclint.config",
@@ -53,7 +53,7 @@ def fix_source(
 ) -> FixResult:
     """The source with every verified fix applied (libcst is imported on the first call)."""
     from gclint.engine import DEFAULT_CONFIG
-    from gclint.fixes.engine import fix_source as fix
+    from gclint.fixing import fix_source as fix
 
     return fix(source, path, DEFAULT_CONFIG if config is None else config, unsafe)
 

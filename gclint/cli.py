@@ -22,19 +22,20 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gclint import __version__, hosting
+from gclint import hosting
 from gclint.config import Config, ConfigError, parse_list, parse_per_file_ignores, resolve_config
-from gclint.diagnostics import Diagnostic, Fix, FixSafety
+from gclint.diagnostics import Diagnostic
 from gclint.discovery import Missing, Unreadable, discover
 from gclint.engine import check_file, error_diagnostic
+from gclint.fixes import FixReport, needs_fixing, with_fix
 from gclint.reporters import REPORTERS
 from gclint.reporters.text import render as render_text
 from gclint.rules import REGISTRY
 from gclint.runner import Cache, Checked, check_paths, default_jobs
+from gclint.version import __version__
 
 SUBCOMMANDS = ("check", "rules", "rule")
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -222,12 +223,24 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     stdin_raw = sys.stdin.buffer.read() if "-" in paths else None
     results = [
-        dataclasses.replace(r, diagnostics=[_with_fix(d, args.unsafe_fixes) for d in r.diagnostics])
+        dataclasses.replace(r, diagnostics=[with_fix(d, args.unsafe_fixes) for d in r.diagnostics])
         for r in _run(paths, config, args, stdin_raw)
     ]
     report: FixReport | None = None
     if args.fix or args.diff:
-        report = _fix(results, config, args, stdin=stdin_raw is not None)
+        report = FixReport()
+        if any(needs_fixing(r, args.unsafe_fixes) for r in results):
+            from gclint.fixing import fix_files  # libcst: only for a file with a fix
+
+            report = fix_files(
+                results,
+                config,
+                unsafe=args.unsafe_fixes,
+                diff=args.diff,
+                noqa=not args.disable_noqa,
+                stdin=stdin_raw is not None,
+                progress=sys.stderr.isatty() and not args.quiet,
+            )
         if args.fix and stdin_raw is not None:
             sys.stdout.buffer.write(report.stdin if report.stdin is not None else stdin_raw)
             sys.stdout.buffer.flush()
@@ -266,161 +279,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if findings and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_CLEAN
-
-
-def _rule_fix(code: str, unsafe: bool) -> Fix | None:
-    """The fix `--fix` has for `code` (from the rule's metadata: no libcst needed)."""
-    rule = REGISTRY.get(code)
-    if rule is None or not rule.fix_implemented or rule.fix_safety is FixSafety.NONE:
-        return None
-    applicable = rule.fix_safety is FixSafety.SAFE or unsafe
-    return Fix(rule.fix_safety, rule.fix_title or "", applicable)
-
-
-def _with_fix(diag: Diagnostic, unsafe: bool) -> Diagnostic:
-    if diag.is_error or diag.fix is not None:
-        return diag
-    fix = _rule_fix(diag.code, unsafe)
-    return diag if fix is None else dataclasses.replace(diag, fix=fix)
-
-
-@dataclass
-class FixReport:
-    """What fixing a run's files did: counts, skipped fixes, diffs (for --diff)."""
-
-    fixed: int = 0
-    files: int = 0
-    skipped: list[str] = field(default_factory=list)
-    diffs: list[str] = field(default_factory=list)
-    stdin: bytes | None = None  # the fixed standard input, encoded as it came
-
-    def print_summary(self, diff: bool) -> None:
-        verb = "Would fix" if diff else "Fixed"
-        if self.fixed:
-            print(
-                f"{verb} {self.fixed} diagnostic{'s' if self.fixed != 1 else ''} in "
-                f"{self.files} file{'s' if self.files != 1 else ''}",
-                file=sys.stderr,
-            )
-        if self.skipped:
-            count = len(self.skipped)
-            print(f"{count} fix{'es' if count != 1 else ''} skipped:", file=sys.stderr)
-            for line in self.skipped:
-                print(f"  {line}", file=sys.stderr)
-
-
-def _needs_fixing(result: Checked, unsafe: bool) -> bool:
-    if not result.decoded or result.has_error:
-        return False
-    return any(
-        (fix := _rule_fix(d.code, unsafe)) is not None and fix.applicable
-        for d in result.diagnostics
-    )
-
-
-def _fix(
-    results: list[Checked], config: Config, args: argparse.Namespace, stdin: bool
-) -> FixReport:
-    """Fix every result that has a fixable diagnostic, in place (the results then hold what is
-    left); write the files (``--fix``), print stdin's fixed source, or collect diffs."""
-    report = FixReport()
-    todo = [i for i, r in enumerate(results) if _needs_fixing(r, args.unsafe_fixes)]
-    progress = _Progress(len(todo), enabled=sys.stderr.isatty() and not args.quiet)
-    if todo:
-        from gclint.fixes.engine import fix_source
-        from gclint.fixes.writing import WriteError, encode_like, write_fixed
-    for done, i in enumerate(todo, 1):
-        progress.show(done)
-        result = results[i]
-        source = result.load_source()  # read again: the write checks it is still what is there
-        if source is None:
-            continue
-        encoding = "utf-8" if source.bom else source.encoding
-        fixed = fix_source(
-            source.text,
-            result.path,
-            config,
-            args.unsafe_fixes,
-            noqa=not args.disable_noqa,
-            encoding=encoding,
-        )
-        skipped = {s.diagnostic.sort_key(): s.reason for s in fixed.skipped}
-        remaining = [
-            _mark_skipped(_with_fix(d, args.unsafe_fixes), skipped.get(d.sort_key()))
-            for d in fixed.diagnostics
-        ]
-        lines = [
-            f"{s.diagnostic.path}:{s.diagnostic.line}: {s.diagnostic.code} "
-            f"{s.reason.removeprefix('fix skipped: ')}"
-            for s in fixed.skipped
-        ]
-        if not fixed.changed:
-            report.skipped += lines
-            results[i] = dataclasses.replace(result, diagnostics=remaining)
-            continue
-        is_stdin = stdin and i == 0
-        if args.diff:
-            report.diffs.append(_unified_diff(result.path, source.text, fixed.text))
-        else:
-            try:
-                if is_stdin:
-                    report.stdin = encode_like(source, fixed.text)
-                else:
-                    write_fixed(result.path, source, fixed.text)
-            except WriteError as exc:
-                error = error_diagnostic(result.path, "GCL003", str(exc))
-                results[i] = dataclasses.replace(result, diagnostics=[*result.diagnostics, error])
-                continue
-        report.fixed += len(fixed.applied)
-        report.files += 1
-        report.skipped += lines
-        new_source = source._replace(text=fixed.text)
-        results[i] = dataclasses.replace(result, diagnostics=remaining, source=new_source)
-    progress.done()
-    return report
-
-
-def _mark_skipped(diag: Diagnostic, reason: str | None) -> Diagnostic:
-    if reason is None:
-        return diag
-    return dataclasses.replace(diag, message=f"{diag.message} ({reason})", fix=None)
-
-
-def _unified_diff(path: str, before: str, after: str) -> str:
-    import difflib
-
-    lines = difflib.unified_diff(
-        before.splitlines(keepends=True),
-        after.splitlines(keepends=True),
-        f"a/{path}",
-        f"b/{path}",
-    )
-    out = []
-    for line in lines:
-        out.append(
-            line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
-        )
-    return "".join(out)
-
-
-class _Progress:
-    """``fixing 3/50 files`` on a terminal, rewritten in place; nothing otherwise."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled and total > 1
-        self.shown = False
-
-    def show(self, done: int) -> None:
-        if self.enabled:
-            sys.stderr.write(f"\rgclint: fixing {done}/{self.total} files")
-            sys.stderr.flush()
-            self.shown = True
-
-    def done(self) -> None:
-        if self.shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
 
 
 def _run(

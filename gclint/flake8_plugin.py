@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from gclint import __version__
+from gclint.version import __version__
 
 if TYPE_CHECKING:
     from gclint.config import Config

@@ -30,12 +30,13 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from gclint import __version__, hosting
+from gclint import hosting
 from gclint.analysis.imports import EXISTS, Stamp, current_digest, digest_for, recording, stamp
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, Fix, FixSafety, Range
 from gclint.engine import check_file
 from gclint.source import SourceError, SourceText, read_source
+from gclint.version import __version__
 
 CACHE_DIR = ".gclint_cache"
 CACHE_FORMAT = 2

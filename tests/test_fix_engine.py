@@ -12,9 +12,9 @@ from gclint import Config
 from gclint.diagnostics import Diagnostic, FixSafety
 from gclint.fixes import load
 from gclint.fixes.base import FIXERS, Fixer, FixSkipped
-from gclint.fixes.engine import fix_source
 from gclint.fixes.imports import ensure_import
 from gclint.fixes.with_block import rewrite
+from gclint.fixing import fix_source
 
 load()
 SAMPLE = "def read(p):\n    f = open(p)\n    return f.read()\n"

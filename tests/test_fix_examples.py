@@ -13,7 +13,7 @@ from gclint import Config, check_source
 from gclint.diagnostics import FixSafety
 from gclint.fixes import load
 from gclint.fixes.base import FIXERS
-from gclint.fixes.engine import fix_source
+from gclint.fixing import fix_source
 from gclint.registry import Example, Rule
 from gclint.rules import REGISTRY
 

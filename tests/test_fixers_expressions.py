@@ -14,7 +14,7 @@ import pytest
 from fixer_harness import dedent, fixed, run_both, skipped
 
 from gclint import Config
-from gclint.fixes.engine import fix_source
+from gclint.fixing import fix_source
 
 FIXES: list[tuple[str, str, str]] = [
     (

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from gclint import Config  # noqa: E402
-from gclint.fixes.engine import fix_source  # noqa: E402
+from gclint.fixing import fix_source  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning")
 BOUNDED = settings(

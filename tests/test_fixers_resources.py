@@ -13,7 +13,7 @@ from fixer_harness import dedent, diagnostics, fixed, run_both, skipped
 from gclint import Config
 from gclint.analysis.catalogue import FACTORIES
 from gclint.fixes import with_block as resources
-from gclint.fixes.engine import fix_source
+from gclint.fixing import fix_source
 from gclint.rules.resources import resource_in_expression_fix as expressions
 
 ASYNC_FIXES: list[tuple[str, str, str, str]] = [

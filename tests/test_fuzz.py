@@ -120,7 +120,7 @@ def _indented(program: str, depth: int) -> str:
     st.booleans(),
 )
 def test_safe_fixes_parse_and_are_idempotent(program: str, picks: list[int], inside: bool) -> None:
-    from gclint.fixes.engine import fix_source
+    from gclint.fixing import fix_source
 
     parts = [program]
     for n, pick in enumerate(picks):
@@ -141,7 +141,7 @@ def test_safe_fixes_parse_and_are_idempotent(program: str, picks: list[int], ins
 
 def test_the_fix_property_is_not_vacuous() -> None:
     """A canary: the templates above are fixed when nothing gets in the way."""
-    from gclint.fixes.engine import fix_source
+    from gclint.fixing import fix_source
 
     source = "\n\n".join(t.format(n=i, body="") for i, t in enumerate(FIXABLE_TEMPLATES))
     result = fix_source(source, PATH)

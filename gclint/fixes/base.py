@@ -6,7 +6,7 @@ target from the diagnostic's range with libcst's `PositionProvider` (lines 1-bas
 0-based characters: the same convention as `Diagnostic.range` after the engine's conversion).
 
 Fixers never decide whether their output is acceptable: the engine re-parses, re-checks and
-re-runs every fixed module, and drops a fix whose result does not hold (see `fixes.engine`).
+re-runs every fixed module, and drops a fix whose result does not hold (see `gclint.fixing`).
 
 Registering: a rule's fix is the ``fix`` function of the ``<rule module>_fix.py`` beside the
 rule; `gclint.fixes.load()` imports it into `FIXERS` with the rule's safety and title (declared

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gclint import __version__
 from gclint.diagnostics import Diagnostic
 from gclint.registry import Rule, Status
+from gclint.version import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 

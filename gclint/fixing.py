@@ -1,5 +1,8 @@
 """Applying fixes: one at a time, each verified, repeated until nothing more changes.
 
+`fix_files` does it for the files of a run (``--fix``, ``--diff``, stdin), writing each file
+atomically in its own encoding, newlines and mode; `fix_source` for one text.
+
 `fix_source(source, path, config, unsafe)` checks the text, applies ONE fix (the first fixable
 diagnostic, in file order) with its libcst fixer, and accepts the result only if
 
@@ -22,6 +25,7 @@ crash. ``# noqa`` is honoured: a silenced diagnostic is not fixed.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 from collections import Counter
@@ -30,9 +34,11 @@ from dataclasses import dataclass, field
 
 from gclint.config import Config
 from gclint.diagnostics import Diagnostic, FixSafety
-from gclint.engine import DEFAULT_CONFIG, check_text
-from gclint.fixes import load
+from gclint.engine import DEFAULT_CONFIG, check_text, error_diagnostic
+from gclint.fixes import FixReport, load, needs_fixing, with_fix
 from gclint.fixes.base import FIXERS, Fixer, FixSkipped
+from gclint.fixes.writing import WriteError, encode_like, write_fixed
+from gclint.runner import Checked
 
 MAX_FIXES = 500
 FIX_RECURSION_LIMIT = 10_000
@@ -275,3 +281,114 @@ def _encodable(text: str, encoding: str) -> str | None:
     except (UnicodeError, LookupError):
         return f"fix skipped: the result cannot be encoded as {encoding}"
     return None
+
+
+# -- the files of a run -----------------------------------------------------------------------
+
+
+def fix_files(
+    results: list[Checked],
+    config: Config,
+    *,
+    unsafe: bool,
+    diff: bool,
+    noqa: bool = True,
+    stdin: bool = False,
+    progress: bool = False,
+) -> FixReport:
+    """Fix every result that has a fixable diagnostic, in place (the results then hold what is
+    left); write the files (``--fix``), print stdin's fixed source, or collect diffs."""
+    report = FixReport()
+    todo = [i for i, r in enumerate(results) if needs_fixing(r, unsafe)]
+    shown = _Progress(len(todo), enabled=progress)
+    for done, i in enumerate(todo, 1):
+        shown.show(done)
+        result = results[i]
+        source = result.load_source()  # read again: the write checks it is still what is there
+        if source is None:
+            continue
+        encoding = "utf-8" if source.bom else source.encoding
+        fixed = fix_source(
+            source.text,
+            result.path,
+            config,
+            unsafe,
+            noqa=noqa,
+            encoding=encoding,
+        )
+        skipped = {s.diagnostic.sort_key(): s.reason for s in fixed.skipped}
+        remaining = [
+            _mark_skipped(with_fix(d, unsafe), skipped.get(d.sort_key())) for d in fixed.diagnostics
+        ]
+        lines = [
+            f"{s.diagnostic.path}:{s.diagnostic.line}: {s.diagnostic.code} "
+            f"{s.reason.removeprefix('fix skipped: ')}"
+            for s in fixed.skipped
+        ]
+        if not fixed.changed:
+            report.skipped += lines
+            results[i] = dataclasses.replace(result, diagnostics=remaining)
+            continue
+        is_stdin = stdin and i == 0
+        if diff:
+            report.diffs.append(_unified_diff(result.path, source.text, fixed.text))
+        else:
+            try:
+                if is_stdin:
+                    report.stdin = encode_like(source, fixed.text)
+                else:
+                    write_fixed(result.path, source, fixed.text)
+            except WriteError as exc:
+                error = error_diagnostic(result.path, "GCL003", str(exc))
+                results[i] = dataclasses.replace(result, diagnostics=[*result.diagnostics, error])
+                continue
+        report.fixed += len(fixed.applied)
+        report.files += 1
+        report.skipped += lines
+        new_source = source._replace(text=fixed.text)
+        results[i] = dataclasses.replace(result, diagnostics=remaining, source=new_source)
+    shown.done()
+    return report
+
+
+def _mark_skipped(diag: Diagnostic, reason: str | None) -> Diagnostic:
+    if reason is None:
+        return diag
+    return dataclasses.replace(diag, message=f"{diag.message} ({reason})", fix=None)
+
+
+def _unified_diff(path: str, before: str, after: str) -> str:
+    import difflib
+
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        f"a/{path}",
+        f"b/{path}",
+    )
+    out = []
+    for line in lines:
+        out.append(
+            line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
+        )
+    return "".join(out)
+
+
+class _Progress:
+    """``fixing 3/50 files`` on a terminal, rewritten in place; nothing otherwise."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled and total > 1
+        self.shown = False
+
+    def show(self, done: int) -> None:
+        if self.enabled:
+            sys.stderr.write(f"\rgclint: fixing {done}/{self.total} files")
+            sys.stderr.flush()
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
