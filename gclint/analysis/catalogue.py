@@ -532,3 +532,62 @@ DETACH_KEYWORDS = ("start_new_session", "process_group", "creationflags")
 
 # Streams that hold no descriptor: never a resource.
 IN_MEMORY_STREAMS = ("BytesIO", "StringIO")
+
+
+# What ``with`` closes: factories whose result is its own context manager, whose ``__enter__``
+# returns it and whose ``__exit__`` only closes it (so that ``with f(...) as x:`` is
+# ``x = f(...); try: ... finally: x.close()``). The fixes wrap only these in ``with``; a
+# connection whose ``__exit__`` commits, or ``TemporaryDirectory`` (it binds a str), is not one.
+WITH_CLOSES = frozenset(
+    {
+        "builtins.open",
+        "bz2.BZ2File",
+        "bz2.open",
+        "codecs.open",
+        "dbm.open",
+        "fileinput.FileInput",
+        "fileinput.input",
+        "gzip.GzipFile",
+        "gzip.open",
+        "httpx.Client",
+        "io.FileIO",
+        "io.open",
+        "io.open_code",
+        "lzma.LZMAFile",
+        "lzma.open",
+        "mmap.mmap",
+        "os.fdopen",
+        "os.scandir",
+        "requests.Session",
+        "requests.session",
+        "requests.sessions.Session",
+        "select.epoll",
+        "select.kqueue",
+        "selectors.DefaultSelector",
+        "selectors.DevpollSelector",
+        "selectors.EpollSelector",
+        "selectors.KqueueSelector",
+        "shelve.open",
+        "socket.create_connection",
+        "socket.create_server",
+        "socket.fromfd",
+        "socket.socket",
+        "tarfile.TarFile",
+        "tarfile.open",
+        "tempfile.NamedTemporaryFile",
+        "tempfile.SpooledTemporaryFile",
+        "tempfile.TemporaryFile",
+        "tokenize.open",
+        "urllib.request.urlopen",
+        "wave.open",
+        "zipfile.PyZipFile",
+        "zipfile.ZipFile",
+    }
+)
+
+# The same for ``async with`` (``__aenter__`` returns the object, ``__aexit__`` closes it), with
+# the method an explicit close awaits.
+ASYNC_WITH_CLOSES: dict[str, str] = {
+    "httpx.AsyncClient": "aclose",
+    "aiohttp.ClientSession": "close",
+}

@@ -33,64 +33,12 @@ from dataclasses import dataclass
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
+from gclint.analysis.catalogue import ASYNC_WITH_CLOSES, WITH_CLOSES
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.edit import contextlib_call, wrap_in_with
 from gclint.fixes.imports import ensure_import
 from gclint.fixes.site import Place, Site, dotted, name_uses
-
-# Factories whose result is its own context manager, and whose __exit__ closes it (so that
-# ``with f(...) as x:`` is ``x = f(...); try: ... finally: x.close()``).
-WITH_CLOSES = frozenset(
-    {
-        "builtins.open",
-        "io.open",
-        "io.open_code",
-        "codecs.open",
-        "os.fdopen",
-        "gzip.open",
-        "gzip.GzipFile",
-        "bz2.open",
-        "bz2.BZ2File",
-        "lzma.open",
-        "lzma.LZMAFile",
-        "tarfile.open",
-        "tarfile.TarFile",
-        "zipfile.ZipFile",
-        "zipfile.PyZipFile",
-        "tokenize.open",
-        "wave.open",
-        "shelve.open",
-        "dbm.open",
-        "mmap.mmap",
-        "os.scandir",
-        "socket.socket",
-        "socket.create_connection",
-        "socket.create_server",
-        "socket.fromfd",
-        "tempfile.TemporaryFile",
-        "tempfile.NamedTemporaryFile",
-        "tempfile.SpooledTemporaryFile",
-        "urllib.request.urlopen",
-        "selectors.DefaultSelector",
-        "selectors.EpollSelector",
-        "selectors.KqueueSelector",
-        "selectors.DevpollSelector",
-        "requests.Session",
-        "requests.session",
-        "requests.sessions.Session",
-        "httpx.Client",
-    }
-)
-
-
-# The same for ``async with`` (``__aenter__`` returns the object, ``__aexit__`` closes it), with
-# the method an explicit close awaits.
-ASYNC_WITH_CLOSES: dict[str, str] = {
-    "httpx.AsyncClient": "aclose",
-    "aiohttp.ClientSession": "close",
-}
-
 
 # Methods and attributes whose result is plain data, holding no reference to the resource.
 DATA_METHODS = frozenset(

@@ -40,58 +40,11 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import MetadataWrapper
 
-from gclint.analysis.catalogue import FACTORIES
+from gclint.analysis.catalogue import FACTORIES, WITH_CLOSES
 from gclint.diagnostics import Diagnostic
 from gclint.fixes.base import FixSkipped
 from gclint.fixes.edit import indented, replace_statement
 from gclint.fixes.site import Site, dotted, evaluation_step, fresh_name, is_inert, only_statement
-
-# factories whose ``with factory(...) as name`` closes the object and binds the object itself
-# (TemporaryDirectory binds its path; sqlite3/psycopg2 connections only commit; network
-# protocol clients send a QUIT: none of those is here); the name is the catalogue's, the one
-# the rule's message names
-WITH_CLOSES = frozenset(
-    {
-        "builtins.open",
-        "io.open",
-        "io.open_code",
-        "io.FileIO",
-        "codecs.open",
-        "os.fdopen",
-        "gzip.open",
-        "gzip.GzipFile",
-        "bz2.open",
-        "bz2.BZ2File",
-        "lzma.open",
-        "lzma.LZMAFile",
-        "tokenize.open",
-        "wave.open",
-        "fileinput.input",
-        "fileinput.FileInput",
-        "tempfile.TemporaryFile",
-        "tempfile.NamedTemporaryFile",
-        "tempfile.SpooledTemporaryFile",
-        "tarfile.open",
-        "tarfile.TarFile",
-        "zipfile.ZipFile",
-        "zipfile.PyZipFile",
-        "shelve.open",
-        "dbm.open",
-        "mmap.mmap",
-        "os.scandir",
-        "socket.socket",
-        "socket.create_connection",
-        "socket.create_server",
-        "socket.fromfd",
-        "select.epoll",
-        "select.kqueue",
-        "selectors.DefaultSelector",
-        "selectors.EpollSelector",
-        "selectors.KqueueSelector",
-        "urllib.request.urlopen",
-    }
-)
-
 
 # ``x.open()`` (a Path, an archive member) and ``sock.makefile()`` return file objects; the rule
 # reports them only on receivers it knows
