@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = ((3, 10), (3, 11), (3, 12), (3, 13))
 REQUIRED_IN_CI = ((3, 10), (3, 13))
 PORTABLE_TESTS = (
-    "tests/test_rule_examples.py",
-    "tests/test_truth.py",
+    "tests/rules/test_rule_examples.py",
+    "tests/rules/test_truth.py",
     "tests/test_cli.py",
     "tests/test_flake8.py",
     "tests/test_guest.py",

@@ -14,7 +14,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from test_resources import PROJECT
+from projects import PROJECT
 
 HOST = r"""
 import ast, gc, json, sys

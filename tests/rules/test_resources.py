@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Runner
+from projects import PROJECT
 
 from gclint import Config, check_source
 
@@ -448,82 +449,6 @@ def test_allow_detached_processes(tmp_path: Path) -> None:
     )
     assert [d.code for d in check_source(source, "x.py", Config())] == ["GCL108"]
     assert check_source(source, "x.py", Config(allow_detached_processes=True)) == []
-
-
-PROJECT = {
-    "app/__init__.py": "",
-    "app/net.py": """
-        import pathlib
-        import socket
-
-
-        class Client:
-            def __init__(self, port):
-                self._sock = socket.create_connection(("127.0.0.1", port))
-
-            def close(self):
-                self._sock.close()
-
-
-        class Plain:
-            def close(self):
-                self.state = None
-
-
-        def open_db(path):
-            import sqlite3
-
-            return sqlite3.connect(path)
-
-
-        def data_dir():
-            return pathlib.Path("/tmp")
-
-
-        def open_maybe(path):
-            import sqlite3
-
-            return sqlite3.connect(path)
-
-
-        open_maybe = staticmethod(open_maybe)  # bound twice: not surely the factory
-        """,
-    "app/api.py": "from .net import Client as Client\n",
-    "app/main.py": """
-        from app import net
-        from .api import Client
-        from .net import Plain, data_dir, open_db, open_maybe
-
-
-        def ping(port):
-            c = Client(port)
-            c._sock.sendall(b"x")
-
-
-        def count(path):
-            conn = open_db(path)
-            return conn.execute("select 1").fetchone()
-
-
-        def size():
-            return len(data_dir().open().read())
-
-
-        def plain():
-            p = Plain()
-            return p.state
-
-
-        def qualified(port):
-            c = net.Client(port)
-            print(c)
-
-
-        def maybe(path):
-            conn = open_maybe(path)
-            return conn.execute("select 1").fetchone()
-        """,
-}
 
 
 def test_definitions_in_other_project_modules(tmp_path: Path, gclint: Runner) -> None:

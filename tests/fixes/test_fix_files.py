@@ -359,7 +359,9 @@ def test_sarif_with_fix_properties_is_schema_valid(tmp_path: Path, gclint: Runne
 
     from jsonschema import Draft7Validator
 
-    schema = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+    schema = json.loads(
+        (Path(__file__).parent.parent / "data" / "sarif-schema-2.1.0.json").read_text()
+    )
     (tmp_path / "mod.py").write_text(SAMPLE)
     result = gclint("check", "--isolated", "--format", "sarif", "mod.py")
     log = json.loads(result.stdout)
