@@ -47,8 +47,7 @@ class Context:
 
         Shared analyses keep the context (and so the tree) they were built from: a reference
         cycle. Clearing them here lets reference counting free a checked file's tree at once
-        instead of leaving it to the cyclic collector (which then traverses every tree still
-        waiting: a third of a corpus run's time went there).
+        instead of leaving it to the cyclic collector.
         """
         self.module.release()
         self._mentions.clear()

@@ -324,7 +324,7 @@ def _check_text(
     text: str, path: str, config: Config, noqa: bool, raw: bytes | None
 ) -> list[Diagnostic]:
     """`check_text`; with the file's `raw` bytes, a tree import resolution already parsed from
-    the same bytes is used instead of parsing again (503 of 3,139 files on the corpus)."""
+    the same bytes is used instead of parsing again."""
     tree = parsed_module(path, raw) if raw is not None else None
     offer = tree is None and raw is not None and hosting.current().batch  # see `offer_checked`
     if tree is None:

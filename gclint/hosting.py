@@ -14,7 +14,7 @@ Two kinds of process, one object each; the front end chooses (`use_batch`), `cur
 
 `reset()` forgets every cache gclint keeps in the process (`gclint.analysis.memo`). `run_deep`
 retries a check that ran out of recursion in a thread with a large stack. Why each choice was
-made, with its measurements: docs/performance.md, "Process policy".
+made, with its measurements: docs/performance.md, "Why the code is shaped as it is".
 """
 
 from __future__ import annotations

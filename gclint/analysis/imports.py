@@ -242,10 +242,7 @@ class _Parsed:
 _MODULES: OrderedDict[str, _Parsed] = OrderedDict()
 _MODULES_MAX = 256
 # The other way round, the trees of the files a batch run checked last (`offer_checked`): a
-# module imported soon after its own check is not parsed again. On the corpus, 357 modules were
-# parsed again after their check, half of them within 14 files of it; keeping the last 32
-# checked trees avoids 270 of those parses (large modules: 6 MB of source) for 20 MB. (Keeping
-# every checked tree in `_MODULES` instead cost 115 MB and evicted trees still to be checked.)
+# module imported soon after its own check is not parsed again (docs/performance.md).
 _RECENT: OrderedDict[str, _Parsed] = OrderedDict()
 _RECENT_MAX = 32
 

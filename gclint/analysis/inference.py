@@ -79,7 +79,7 @@ class Inference:
         For a process that checks files among other work (`gclint.hosting.Guest`), after a
         check that used astroid: astroid keeps every module it built, and inference results that
         point into them, for the life of the process, which the host's collector would traverse
-        on every full pass (1.3 s of a flake8 run on django). The modules of the standard library
+        on every full pass. The modules of the standard library
         and installed packages stay (they are the same for every file).
         """
         roots = [os.path.join(root, "") for root in Inference.roots]

@@ -244,8 +244,8 @@ def _bind_before_statement(site: Site, call: cst.Call, key: str) -> cst.Module:
     if isinstance(small, cst.Return):
         special = function.name.value
         if special.startswith("__") and special.endswith("__"):
-            # ``__len__``/``__iter__``/``__bool__``... must not return None (found on the
-            # corpus: sqlalchemy's collection adapter would raise TypeError in len()/iter())
+            # ``__len__``/``__iter__``/``__bool__``... must not return None (len() and iter()
+            # would raise TypeError)
             raise FixSkipped(f"'{special}' may not return None in place of its result")
         bail = cst.If(
             test=cst.Comparison(
