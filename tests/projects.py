@@ -1,5 +1,5 @@
 """Small projects the tests write to disk: modules that import each other, so that import
-resolution and astroid have something to follow."""
+resolution and astroid have something to follow; and one module before and after its fix."""
 
 from __future__ import annotations
 
@@ -77,3 +77,34 @@ PROJECT = {
             return conn.execute("select 1").fetchone()
         """,
 }
+
+
+# One module with one GCL401 finding (line 6: gc.enable() on the normal path only), and the same
+# module fixed; the SARIF and pre-commit tests write them to disk.
+LOADER_BAD = """\
+import gc
+import json
+
+
+def load(path):
+    gc.disable()
+    with open(path) as handle:
+        data = json.load(handle)
+    gc.enable()
+    return data
+"""
+
+LOADER_GOOD = """\
+import gc
+import json
+
+
+def load(path):
+    gc.disable()
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    finally:
+        gc.enable()
+    return data
+"""

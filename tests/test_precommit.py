@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from projects import LOADER_BAD, LOADER_GOOD
 
 from gclint import check_source
 
@@ -37,34 +38,6 @@ pytestmark = [
         not (ROOT / ".git").exists(), reason=f"{ROOT} is not a git checkout for try-repo"
     ),
 ]
-
-BAD = """\
-import gc
-import json
-
-
-def load(path):
-    gc.disable()
-    with open(path) as handle:
-        data = json.load(handle)
-    gc.enable()
-    return data
-"""
-
-GOOD = """\
-import gc
-import json
-
-
-def load(path):
-    gc.disable()
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    finally:
-        gc.enable()
-    return data
-"""
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -119,14 +92,14 @@ def repo(tmp_path: Path) -> Path:
 def test_gclint_hook_fails_on_a_finding_and_passes_once_fixed(
     repo: Path, hook_env: dict[str, str]
 ) -> None:
-    commit(repo, BAD, "gc.enable() on the normal path only")
+    commit(repo, LOADER_BAD, "gc.enable() on the normal path only")
     status, output = try_repo(repo, "gclint", hook_env)
     assert status != 0, output
     assert "- hook id: gclint\n" in output, output
     assert "- exit code: 1\n" in output, output  # findings, not a crash (2)
     assert f"{FILENAME}:6:5: GCL401 " in output, output
 
-    commit(repo, GOOD, "gc.enable() in finally")
+    commit(repo, LOADER_GOOD, "gc.enable() in finally")
     status, output = try_repo(repo, "gclint", hook_env)
     assert status == 0, output
     assert "GCL401" not in output, output
@@ -136,14 +109,14 @@ def test_gclint_hook_fails_on_a_finding_and_passes_once_fixed(
 
 
 def test_gclint_fix_hook_fixes_the_file(repo: Path, hook_env: dict[str, str]) -> None:
-    path = commit(repo, BAD, "gc.enable() on the normal path only")
+    path = commit(repo, LOADER_BAD, "gc.enable() on the normal path only")
     status, output = try_repo(repo, "gclint-fix", hook_env)
     assert status != 0, output  # pre-commit fails a hook that modified files
     assert "- hook id: gclint-fix\n" in output, output
     assert "- files were modified by this hook" in output, output
     assert "Fixed 1 diagnostic in 1 file" in output, output
     fixed = path.read_text()
-    assert fixed != BAD
+    assert fixed != LOADER_BAD
     assert "finally:" in fixed
     assert check_source(fixed, FILENAME) == []
     status, output = try_repo(repo, "gclint-fix", hook_env)  # nothing left to fix

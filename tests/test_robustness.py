@@ -28,16 +28,7 @@ from gclint.flake8_plugin import Flake8Plugin
 from gclint.registry import Rule
 from gclint.rules import REGISTRY
 
-GOOD = """\
-import gc
-
-
-def build_index(rows):
-    gc.disable()
-    index = {row["id"]: row for row in rows}
-    gc.enable()
-    return index
-"""
+GOOD = REGISTRY.rules["GCL401"].invalid[0].source  # build_index: gc.disable() ... gc.enable()
 GOOD_FINDING = (  # [*]: --fix can fix it
     "pkg/good.py:5:5: GCL401 [*] 'gc.disable()' is undone by 'gc.enable()' at line 7 only on the "
     "normal path"

@@ -12,46 +12,19 @@ from typing import Any
 
 import pytest
 from jsonschema import Draft7Validator
+from projects import LOADER_BAD, LOADER_GOOD
 
 from gclint.rules import REGISTRY
 
 Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 SCHEMA_PATH = Path(__file__).resolve().parent / "data" / "sarif-schema-2.1.0.json"
 
-BAD = """\
-import gc
-import json
-
-
-def load(path):
-    gc.disable()
-    with open(path) as handle:
-        data = json.load(handle)
-    gc.enable()
-    return data
-"""
-
-GOOD = """\
-import gc
-import json
-
-
-def load(path):
-    gc.disable()
-    try:
-        with open(path) as handle:
-            data = json.load(handle)
-    finally:
-        gc.enable()
-    return data
-"""
-
 SYNTAX_ERROR = "def load(:\n"
 
 # name: (file text, expected exit status, expected (ruleId, startLine, startColumn) of results)
 CASES: dict[str, tuple[str, int, list[tuple[str, int, int]]]] = {
-    "finding": (BAD, 1, [("GCL401", 6, 5)]),
-    "clean": (GOOD, 0, []),
+    "finding": (LOADER_BAD, 1, [("GCL401", 6, 5)]),
+    "clean": (LOADER_GOOD, 0, []),
     "syntax-error": (SYNTAX_ERROR, 2, [("GCL001", 1, 10)]),
 }
 
@@ -128,7 +101,7 @@ def test_rules_and_results_agree_for_code_scanning(
 
 
 def test_uris_absolute_and_percent_encoded(gclint: Runner, tmp_path: Path) -> None:
-    (tmp_path / "sp ace#1.py").write_text(BAD, encoding="utf-8")
+    (tmp_path / "sp ace#1.py").write_text(LOADER_BAD, encoding="utf-8")
     relative = json.loads(gclint("check", "--isolated", "--format", "sarif", "sp ace#1.py").stdout)
     location = relative["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "sp%20ace%231.py", "uriBaseId": "%SRCROOT%"}

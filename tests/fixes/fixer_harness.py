@@ -11,6 +11,9 @@ new text after checking that it
 
 `skipped(source, code)` returns the reason the fixer declines. `run_both` runs a script before
 and after the fix under ``python -X dev -W error::ResourceWarning`` for the behaviour checks.
+`invalid_source(code, index)` is a rule's INVALID example, for a test that asserts more about it
+than the generated tests (tests/fixes/test_fix_examples.py) do: the code is written once, in the
+rule.
 """
 
 from __future__ import annotations
@@ -28,12 +31,18 @@ from libcst.metadata import MetadataWrapper
 from gclint import Config, Diagnostic, check_source
 from gclint.fixes import load
 from gclint.fixes.base import FIXERS, FixSkipped
+from gclint.rules import REGISTRY
 
 load()
 
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text).lstrip("\n")
+
+
+def invalid_source(code: str, index: int) -> str:
+    """The source of INVALID example `index` of rule `code` (dedented, as the rule runs it)."""
+    return REGISTRY.rules[code].invalid[index].source
 
 
 def diagnostics(source: str, code: str, path: str = "example.py") -> list[Diagnostic]:

@@ -34,32 +34,6 @@ def tree(
 
 FIXES: list[tuple[str, str, str]] = [
     (
-        "the child keeps the constructor argument",
-        """
-        class Child:
-            def __init__(self, parent):
-                self.parent = parent
-
-
-        class Parent:
-            def __init__(self):
-                self.child = Child(self)
-        """,
-        """
-        import weakref
-
-
-        class Child:
-            def __init__(self, parent):
-                self.parent = parent
-
-
-        class Parent:
-            def __init__(self):
-                self.child = Child(weakref.proxy(self))
-        """,
-    ),
-    (
         "the second argument, children in a list, weakref already imported",
         """
         import weakref
@@ -98,34 +72,6 @@ FIXES: list[tuple[str, str, str]] = [
         "reported at the container store: the back-reference is the other edge",
         tree(imports="import os\n\n\n"),
         tree(imports="import os\nimport weakref\n\n\n", back="weakref.proxy(self)"),
-    ),
-    (
-        "two objects of a module class: the one the function returns becomes weak",
-        """
-        class Endpoint:
-            pass
-
-
-        def connect():
-            client, server = Endpoint(), Endpoint()
-            client.peer = server
-            server.peer = client
-            return client
-        """,
-        """
-        import weakref
-
-
-        class Endpoint:
-            pass
-
-
-        def connect():
-            client, server = Endpoint(), Endpoint()
-            client.peer = server
-            server.peer = weakref.proxy(client)
-            return client
-        """,
     ),
     (
         "slots with __weakref__ and a base of the module",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixer_harness import dedent, fixed, run_both, skipped
+from fixer_harness import dedent, fixed, invalid_source, run_both, skipped
 
 from gclint import Config
 from gclint.fixing import fix_source
@@ -39,37 +39,6 @@ GCL104_FIXES: list[tuple[str, str, str]] = [
                 return conn.execute("select count(*) from users").fetchone()[0]
             finally:
                 conn.close()
-        """,
-    ),
-    (
-        "an except clause: bind None first, guard the cleanup",
-        """
-        import socket
-
-
-        def send(port, payload):
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
-                sock.sendall(payload)
-            except OSError:
-                sock.close()
-                raise
-            sock.close()
-        """,
-        """
-        import socket
-
-
-        def send(port, payload):
-            sock = None
-            try:
-                sock = socket.create_connection(("127.0.0.1", port), timeout=1)
-                sock.sendall(payload)
-            except OSError:
-                if sock is not None:
-                    sock.close()
-                raise
-            sock.close()
         """,
     ),
     (
@@ -333,29 +302,18 @@ def test_gcl104_skip(source: str, reason: str) -> None:
 
 
 def test_gcl104_fixed_code_reports_the_real_error(tmp_path: Path) -> None:
-    source = dedent(
-        """
-        import sqlite3
-
-
-        def count_users(path):
-            try:
-                conn = sqlite3.connect(path)
-                return conn.execute("select count(*) from users").fetchone()[0]
-            finally:
-                conn.close()
-
-
-        def send(path):
-            try:
-                conn = sqlite3.connect(path)
-                conn.execute("create table if not exists users (name)")
-            except sqlite3.Error:
-                conn.close()
-                raise
+    # count_users (the rule's example), then a send of the same shape with an except clause
+    send = """
+    def send(path):
+        try:
+            conn = sqlite3.connect(path)
+            conn.execute("create table if not exists users (name)")
+        except sqlite3.Error:
             conn.close()
-        """
-    )
+            raise
+        conn.close()
+    """
+    source = invalid_source("GCL104", 0) + "\n\n" + dedent(send)
     result = fix_source(source, "example.py", Config(select=("GCL104",)))
     assert len(result.applied) == 2
     driver = """
@@ -381,58 +339,6 @@ def test_gcl104_fixed_code_reports_the_real_error(tmp_path: Path) -> None:
 
 
 GCL304_FIXES: list[tuple[str, str, str]] = [
-    (
-        "a traceback in a handler: the statements using it, not the return after",
-        """
-        import sys
-
-
-        def handle(request, process, log):
-            try:
-                return process(request)
-            except ValueError:
-                tb = sys.exc_info()[2]
-                log(tb)
-                return None
-        """,
-        """
-        import sys
-
-
-        def handle(request, process, log):
-            try:
-                return process(request)
-            except ValueError:
-                tb = sys.exc_info()[2]
-                try:
-                    log(tb)
-                finally:
-                    del tb
-                return None
-        """,
-    ),
-    (
-        "the current frame, used by the return",
-        """
-        import inspect
-
-
-        def describe(value):
-            frame = inspect.currentframe()
-            return f"{frame.f_code.co_name}: {value!r}"
-        """,
-        """
-        import inspect
-
-
-        def describe(value):
-            frame = inspect.currentframe()
-            try:
-                return f"{frame.f_code.co_name}: {value!r}"
-            finally:
-                del frame
-        """,
-    ),
     (
         "a del at the end moves into finally; blank line above try, comment kept",
         """
@@ -586,23 +492,7 @@ def test_gcl304_tabs_and_crlf() -> None:
 
 
 GCL304_SKIPS: list[tuple[str, str, str]] = [
-    (
-        "an exception stored on self",
-        """
-        class Stream:
-            def __init__(self, source):
-                self.source = source
-                self.errors = []
-
-            def read_all(self):
-                for chunk in self.source:
-                    try:
-                        int(chunk)
-                    except ValueError as exc:
-                        self.errors.append(exc)
-        """,
-        "no automatic fix",
-    ),
+    ("an exception stored on self", invalid_source("GCL304", 1), "no automatic fix"),
     (
         "used after the block that binds it",
         """

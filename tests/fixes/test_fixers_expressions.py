@@ -11,42 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fixer_harness import dedent, fixed, run_both, skipped
+from fixer_harness import dedent, fixed, invalid_source, run_both, skipped
 
 from gclint import Config
 from gclint.fixing import fix_source
 
 FIXES: list[tuple[str, str, str]] = [
-    (
-        "method call in a return",
-        """
-        def size_of(path):
-            return len(open(path).read())
-        """,
-        """
-        def size_of(path):
-            with open(path) as f:
-                return len(f.read())
-        """,
-    ),
-    (
-        "passed to json.load",
-        """
-        import json
-
-
-        def load_config(path):
-            return json.load(open(path))
-        """,
-        """
-        import json
-
-
-        def load_config(path):
-            with open(path) as f:
-                return json.load(f)
-        """,
-    ),
     (
         "iterated by a for loop, comments kept, else clause inside",
         """
@@ -592,10 +562,7 @@ def test_the_engine_reports_the_skip(source: str, reason: str) -> None:
 BEHAVIOUR: list[tuple[str, str, str]] = [
     (
         "read in a return",
-        """
-        def size_of(path):
-            return len(open(path).read())
-        """,
+        invalid_source("GCL102", 0),
         """
         from pathlib import Path
 

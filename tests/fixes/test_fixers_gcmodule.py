@@ -1,128 +1,21 @@
 """GCL401 fixer, case by case: exact fixed text, the reasons for skipping, and the fixed code
-run before and after in a real interpreter."""
+run before and after in a real interpreter. The rule's INVALID examples and their fixed text are
+tested by tests/fixes/test_fix_examples.py; here, the cases beyond them."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from fixer_harness import dedent, fixed, run_both, skipped
+from fixer_harness import dedent, fixed, invalid_source, run_both, skipped
 
 from gclint import Config
 from gclint.fixing import fix_source
 
+GUARDED = "a guarded restore keeps its guard; comments and blank lines"
 FIXES: list[tuple[str, str, str]] = [
     (
-        "disable ... enable ... return",
-        """
-        import gc
-
-
-        def build_index(rows):
-            gc.disable()
-            index = {row["id"]: row for row in rows}
-            gc.enable()
-            return index
-        """,
-        """
-        import gc
-
-
-        def build_index(rows):
-            gc.disable()
-            try:
-                index = {row["id"]: row for row in rows}
-            finally:
-                gc.enable()
-            return index
-        """,
-    ),
-    (
-        "a context manager's yield",
-        """
-        import contextlib
-        import gc
-
-
-        @contextlib.contextmanager
-        def collector_paused():
-            gc.disable()
-            yield
-            gc.enable()
-        """,
-        """
-        import contextlib
-        import gc
-
-
-        @contextlib.contextmanager
-        def collector_paused():
-            gc.disable()
-            try:
-                yield
-            finally:
-                gc.enable()
-        """,
-    ),
-    (
-        "aliases; a try/except alone in between gets the finally",
-        """
-        from gc import disable as pause_gc, enable as resume_gc
-
-
-        def load(path, parse):
-            pause_gc()
-            try:
-                data = parse(path)
-            except ValueError:
-                data = None
-            resume_gc()
-            return data
-        """,
-        """
-        from gc import disable as pause_gc, enable as resume_gc
-
-
-        def load(path, parse):
-            pause_gc()
-            try:
-                data = parse(path)
-            except ValueError:
-                data = None
-            finally:
-                resume_gc()
-            return data
-        """,
-    ),
-    (
-        "thresholds saved and restored",
-        """
-        import gc as _gc
-
-
-        def bulk_insert(table, rows):
-            old = _gc.get_threshold()
-            _gc.set_threshold(0)
-            for row in rows:
-                table.append(tuple(row))
-            _gc.set_threshold(*old)
-        """,
-        """
-        import gc as _gc
-
-
-        def bulk_insert(table, rows):
-            old = _gc.get_threshold()
-            _gc.set_threshold(0)
-            try:
-                for row in rows:
-                    table.append(tuple(row))
-            finally:
-                _gc.set_threshold(*old)
-        """,
-    ),
-    (
-        "a guarded restore keeps its guard; comments and blank lines",
+        GUARDED,
         """
         import gc
 
@@ -332,7 +225,7 @@ def test_skip(source: str, reason: str) -> None:
 
 
 def test_fixed_code_restores_the_collector_after_an_error(tmp_path: Path) -> None:
-    source = dedent(FIXES[0][1])
+    source = invalid_source("GCL401", 0)  # build_index: disable ... enable ... return
     result = fix_source(source, "example.py", Config(select=("GCL401",)))
     assert [a.code for a in result.applied] == ["GCL401"]
     driver = """
@@ -359,7 +252,7 @@ def test_fixed_code_restores_the_collector_after_an_error(tmp_path: Path) -> Non
 
 
 def test_a_guarded_restore_keeps_a_disabled_caller_disabled(tmp_path: Path) -> None:
-    source = dedent(FIXES[4][1])
+    source = dedent({name: text for name, text, _ in FIXES}[GUARDED])
     result = fix_source(source, "example.py", Config(select=("GCL401",)))
     driver = """
     import gc
