@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class FixSafety(enum.Enum):
@@ -14,8 +15,7 @@ class FixSafety(enum.Enum):
     UNSAFE = "unsafe"
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(NamedTuple):
     """A source range: lines are 1-based, columns are 0-based character offsets (as in `ast`)."""
 
     line: int
@@ -24,8 +24,7 @@ class Range:
     end_col: int
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """A fix `--fix` can apply for a diagnostic: its safety, its title, and whether this run's
     options apply it (`applicable`: a safe fix, or an unsafe one with ``--unsafe-fixes``)."""
 

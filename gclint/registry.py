@@ -145,7 +145,8 @@ class Rule:
 
         Handlers of node types this Python does not have (`NEWER_NODE_TYPES`) are left out.
         """
-        for attr in dir(cls):
+        names = {name for klass in cls.__mro__ for name in vars(klass)}
+        for attr in sorted(names):
             for phase in ("visit", "leave"):
                 prefix = phase + "_"
                 if attr.startswith(prefix) and callable(getattr(cls, attr)):

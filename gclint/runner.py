@@ -198,11 +198,15 @@ class Cache:
 
 
 def _diagnostic_to_json(diag: Diagnostic) -> dict[str, Any]:
-    data = dataclasses.asdict(diag)
-    if diag.fix is not None:
-        data["fix"]["safety"] = diag.fix.safety.value
-    data.pop("path")
-    return data
+    fix = diag.fix
+    return {
+        "code": diag.code,
+        "name": diag.name,
+        "range": diag.range._asdict(),
+        "message": diag.message,
+        "fix": None if fix is None else {**fix._asdict(), "safety": fix.safety.value},
+        "is_error": diag.is_error,
+    }
 
 
 def _diagnostic_from_json(data: dict[str, Any], path: str) -> Diagnostic:
