@@ -142,19 +142,23 @@ def measure(
             stderr=err,
             start_new_session=True,
         )
-        _current_group.append(proc.pid)
-        timer = threading.Timer(timeout, _kill_group, (proc.pid,)) if timeout else None
-        if timer is not None:
-            timer.start()
-        try:
+        timer: threading.Timer | None = None
+        try:  # from here on, the child is reaped whatever happens
+            _current_group.append(proc.pid)
+            if timeout:
+                timer = threading.Timer(timeout, _kill_group, (proc.pid,))
+                timer.start()
             _pid, status, launcher_usage = os.wait4(proc.pid, 0)
         except BaseException:  # interrupted: leave no child behind
-            _kill_group(proc.pid)
-            os.waitpid(proc.pid, 0)
-            proc.returncode = -9
+            try:
+                _kill_group(proc.pid)
+            finally:
+                os.waitpid(proc.pid, 0)
+                proc.returncode = -9
             raise
         finally:
-            _current_group.remove(proc.pid)
+            if proc.pid in _current_group:
+                _current_group.remove(proc.pid)
             if timer is not None:
                 timer.cancel()
         outer = time.perf_counter() - outer
