@@ -8,7 +8,8 @@
    and behave as claimed when run, the CLI, the flake8 plugin, and the guest-state tests. A
    missing version is skipped with a message; under CI (``CI=true``) a missing 3.10 or 3.13 (the
    ends of the declared range) fails the suite;
-3. mypy --strict, ruff check, ruff format --check, and the docs-current check.
+3. mypy --strict, ruff check, ruff format --check, gclint on its own code, and the
+   docs-current check.
 
 Usage: ``python tests/suite.py [--only-pythons]``. Exit status 0 when everything passed.
 """
@@ -229,6 +230,8 @@ def main(argv: list[str]) -> int:
         steps.append(_command("mypy --strict", [str(bin_dir / "mypy")]))
         steps.append(_command("ruff check", [str(bin_dir / "ruff"), "check", "."]))
         steps.append(_command("ruff format", [str(bin_dir / "ruff"), "format", "--check", "."]))
+        own = [str(bin_dir / "gclint"), "check", "--no-cache", "-q", "gclint", "tests", "bench"]
+        steps.append(_command("gclint on its own code", own))
         steps.append(
             _command("docs current", [sys.executable, "-m", "gclint.docs", "--check", "."])
         )
