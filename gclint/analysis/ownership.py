@@ -229,14 +229,14 @@ class _Interpreter:
     def stmt_If(self, node: ast.If, states: States) -> Flow:
         test = self._simple(node.test, states)
         flow = Flow(raises=test.raises)
-        truth = self._tests_name(node.test)
         # An open resource is an object, never None: ``if f is not None:`` cannot take its
-        # else branch while the resource is open, nor ``if f is None:`` its body.
+        # else branch while the resource is open, nor ``if f is None:`` (or ``if not f and
+        # other:``) its body.
         body_states, else_states = test.normal, test.normal
-        if truth is True:
-            else_states = _without_open(test.normal)
-        elif truth is False:
+        if self._false_when_open(node.test):
             body_states = _without_open(test.normal)
+        elif self._true_when_open(node.test):
+            else_states = _without_open(test.normal)
         body = self.block(node.body, body_states)
         orelse = self.block(node.orelse, else_states)
         if self.guard_like(node.test):
@@ -263,6 +263,18 @@ class _Interpreter:
             sides = (test.left, *test.comparators)
             return any(isinstance(s, ast.Name) and s.id == self.name for s in sides)
         return False
+
+    def _true_when_open(self, test: ast.AST) -> bool:
+        """`test` is surely true while the tracked name holds the open resource."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.Or):
+            return any(self._true_when_open(value) for value in test.values)
+        return self._tests_name(test) is True
+
+    def _false_when_open(self, test: ast.AST) -> bool:
+        """`test` is surely false while the tracked name holds the open resource."""
+        if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+            return any(self._false_when_open(value) for value in test.values)
+        return self._tests_name(test) is False
 
     def _tests_name(self, test: ast.AST) -> bool | None:
         """True if `test` is true whenever the tracked name holds the resource (``f``,

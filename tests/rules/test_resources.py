@@ -720,3 +720,25 @@ def test_inferred_classes_are_named_as_their_package_exports_them(
     from gclint.analysis.inference import public_name
 
     assert public_name(defined) == public
+
+
+GUARDED_REBIND = """\
+import socket
+
+
+def connect(hosts):
+    sock = None
+    if hosts:
+        sock = socket.create_connection(hosts[0])
+    if not sock and len(hosts) > 1:
+        sock = socket.create_connection(hosts[1])
+    return sock
+"""
+
+
+def test_a_rebind_behind_a_falsy_test_of_the_name_is_not_a_leak() -> None:
+    """``if not sock and other:`` runs its body only when `sock` holds no open socket (an
+    open resource is a true object): the rebinding there leaks nothing (GCL107)."""
+    assert [d.code for d in check_source(GUARDED_REBIND, "m.py")] == []
+    leaky = GUARDED_REBIND.replace("if not sock and", "if")
+    assert [d.code for d in check_source(leaky, "m.py")] == ["GCL107"]
