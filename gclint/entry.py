@@ -10,12 +10,11 @@ from collections.abc import Sequence
 EXIT_ERROR = 2
 
 
-def internal_error(exc: BaseException, where: str | None = None) -> str:
-    """The one line that reports a bug in gclint (``GCL000``), with the file when there is one."""
+def internal_error(exc: BaseException) -> str:
+    """The message that reports a bug in gclint, for a ``GCL000`` line."""
     text = str(exc).splitlines()[0] if str(exc).strip() else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    prefix = f"{where}:1:1: " if where else "gclint: "
-    return f"{prefix}GCL000 internal error in gclint ({detail}); please report it"
+    return f"internal error in gclint ({detail}); please report it"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,5 +29,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise
     except BaseException as exc:  # anything else is a bug: one line, never a traceback
         with contextlib.suppress(BaseException):  # stderr itself may be gone
-            print(internal_error(exc), file=sys.stderr)
+            print(f"gclint: GCL000 {internal_error(exc)}", file=sys.stderr)
         return EXIT_ERROR

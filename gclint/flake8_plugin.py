@@ -108,15 +108,14 @@ class Flake8Plugin:
         except Exception as exc:  # never take flake8 down: one GCL000 on this file
             from gclint.entry import internal_error
 
-            message = internal_error(exc).split(" GCL000 ", 1)[1]
-            yield 1, 0, f"GCL000 {message}", type(self)
+            yield 1, 0, f"GCL000 {internal_error(exc)}", type(self)
             return
         for line, col, text in rows:
             yield line, col, text, type(self)
 
     def _check(self) -> list[tuple[int, int, str]]:
         if self.failure is not None:
-            return [(1, 0, "GCL000 " + self.failure.split(" GCL000 ", 1)[1])]
+            return [(1, 0, f"GCL000 {self.failure}")]
         from gclint.config import Config
         from gclint.engine import check_tree, selected_rules
 
@@ -200,7 +199,9 @@ def _resolve(options: Any, overrides: dict[str, Any]) -> Config:
 def _excluded(config: Config, path: str) -> bool:
     """Whether ``[tool.gclint]`` excludes this file (its own exclude patterns only: flake8 has
     already applied its own, and gclint's defaults name the same kind of folders)."""
-    if not config.extend_exclude and config.exclude == _default_exclude():
+    from gclint.config import DEFAULT_EXCLUDE
+
+    if not config.extend_exclude and config.exclude == DEFAULT_EXCLUDE:
         return False
     parts = Path(os.path.relpath(os.path.abspath(path), os.path.abspath(config.root))).parts
     if parts and parts[0] == "..":
@@ -208,9 +209,3 @@ def _excluded(config: Config, path: str) -> bool:
     return any(
         config.is_excluded(os.path.join(config.root, *parts[: i + 1])) for i in range(len(parts))
     )
-
-
-def _default_exclude() -> tuple[str, ...]:
-    from gclint.config import DEFAULT_EXCLUDE
-
-    return DEFAULT_EXCLUDE
